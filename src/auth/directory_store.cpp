@@ -1,0 +1,259 @@
+#include "auth/directory_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace agora::auth {
+
+namespace {
+
+constexpr std::size_t kMaxNameLength = 200;
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+Result<> check_display_text(std::string_view what, std::string_view text) {
+  if (trim(text).empty()) return fail(ErrorKind::invalid_input, fmt::format("the {} is empty", what));
+  if (text.size() > kMaxNameLength) {
+    return fail(ErrorKind::invalid_input, fmt::format("the {} is {} bytes; the limit is {}", what,
+                                                      text.size(), kMaxNameLength));
+  }
+  return {};
+}
+
+Person person_from(const store::Row& row) {
+  Person person;
+  person.id = row.integer(0);
+  person.organisation_id = row.integer(1);
+  person.email = row.text(2);
+  person.display_name = row.text(3);
+  person.password_hash = row.text(4);
+  person.created_at = base::from_unix_millis(row.integer(5));
+  return person;
+}
+
+}  // namespace
+
+DirectoryStore::DirectoryStore(store::Connection& connection, const base::Clock& clock)
+    : connection_(connection), clock_(clock) {}
+
+Result<Organisation> DirectoryStore::create_organisation(
+    std::string_view name, OrganisationKind kind, std::span<const std::string> email_domains) {
+  AGORA_TRY(check_display_text("organisation name", name));
+  std::vector<std::string> domains;
+  for (const std::string& raw : email_domains) {
+    std::string domain = lower_ascii(trim(raw));
+    AGORA_TRY(check_email_domain(domain));
+    if (std::find(domains.begin(), domains.end(), domain) == domains.end()) {
+      domains.push_back(std::move(domain));
+    }
+  }
+
+  // Look first rather than relying on the UNIQUE constraints: on PostgreSQL a failed INSERT
+  // aborts the caller's whole transaction, and these messages say which thing is taken.
+  auto existing = find_organisation_by_name(name);
+  if (!existing) return existing.error();
+  if (*existing) {
+    return fail(ErrorKind::conflict,
+                fmt::format("an organisation called \"{}\" already exists", name));
+  }
+  for (const std::string& domain : domains) {
+    auto owner = find_organisation_by_domain(domain);
+    if (!owner) return owner.error();
+    if (*owner) {
+      return fail(ErrorKind::conflict, fmt::format("the email domain {} already belongs to {}",
+                                                   domain, (*owner)->name));
+    }
+  }
+
+  Organisation organisation;
+  organisation.name = std::string(name);
+  organisation.kind = kind;
+  organisation.created_at = clock_.now();
+  auto rows = connection_.query(
+      "INSERT INTO organisations (name, kind, created_at) VALUES (?, ?, ?) RETURNING id",
+      {organisation.name, std::string(to_string(kind)),
+       base::to_unix_millis(organisation.created_at)});
+  if (!rows) return rows.error();
+  organisation.id = rows->at(0).integer(0);
+
+  for (const std::string& domain : domains) {
+    auto inserted = connection_.execute(
+        "INSERT INTO organisation_domains (domain, organisation_id) VALUES (?, ?)",
+        {domain, organisation.id});
+    if (!inserted) return inserted.error();
+  }
+  organisation.email_domains = std::move(domains);
+  // Timestamps are stored to the millisecond; return what a later read would see.
+  organisation.created_at = base::from_unix_millis(base::to_unix_millis(organisation.created_at));
+  return organisation;
+}
+
+Result<std::optional<Organisation>> DirectoryStore::find_organisation(std::int64_t id) {
+  return find_organisation_where(
+      "SELECT id, name, kind, created_at FROM organisations WHERE id = ?", id);
+}
+
+Result<std::optional<Organisation>> DirectoryStore::find_organisation_by_name(
+    std::string_view name) {
+  return find_organisation_where(
+      "SELECT id, name, kind, created_at FROM organisations WHERE name = ?", std::string(name));
+}
+
+Result<std::optional<Organisation>> DirectoryStore::find_organisation_by_domain(
+    std::string_view domain) {
+  return find_organisation_where(
+      "SELECT o.id, o.name, o.kind, o.created_at FROM organisations o "
+      "JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = ?",
+      lower_ascii(trim(domain)));
+}
+
+Result<std::optional<Organisation>> DirectoryStore::find_organisation_where(
+    std::string_view select_sql, store::Value value) {
+  auto rows = connection_.query(select_sql, {std::move(value)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Organisation>();
+
+  const store::Row& row = rows->front();
+  Organisation organisation;
+  organisation.id = row.integer(0);
+  organisation.name = row.text(1);
+  const auto kind = organisation_kind_from(row.text(2));
+  if (!kind) {
+    return fail(ErrorKind::corrupt, fmt::format("organisation {} has an unknown kind \"{}\"",
+                                                organisation.id, row.text(2)));
+  }
+  organisation.kind = *kind;
+  organisation.created_at = base::from_unix_millis(row.integer(3));
+
+  auto domains = connection_.query(
+      "SELECT domain FROM organisation_domains WHERE organisation_id = ? ORDER BY domain",
+      {organisation.id});
+  if (!domains) return domains.error();
+  for (const store::Row& domain : *domains) organisation.email_domains.push_back(domain.text(0));
+  return std::optional<Organisation>(std::move(organisation));
+}
+
+Result<Person> DirectoryStore::create_person(const NewPerson& new_person) {
+  Person person;
+  person.email = normalise_email(new_person.email);
+  AGORA_TRY(check_email(person.email));
+  AGORA_TRY(check_display_text("display name", new_person.display_name));
+
+  auto organisation = find_organisation(new_person.organisation_id);
+  if (!organisation) return organisation.error();
+  if (!*organisation) {
+    return fail(ErrorKind::not_found,
+                fmt::format("there is no organisation with id {}", new_person.organisation_id));
+  }
+  auto existing = find_person_by_email(person.email);
+  if (!existing) return existing.error();
+  if (*existing) {
+    return fail(ErrorKind::conflict,
+                fmt::format("someone with the email {} already exists", person.email));
+  }
+
+  person.organisation_id = new_person.organisation_id;
+  person.display_name = std::string(trim(new_person.display_name));
+  person.password_hash = new_person.password_hash;
+  person.created_at = base::from_unix_millis(base::to_unix_millis(clock_.now()));
+  auto rows = connection_.query(
+      "INSERT INTO people (organisation_id, email, display_name, password_hash, created_at) "
+      "VALUES (?, ?, ?, ?, ?) RETURNING id",
+      {person.organisation_id, person.email, person.display_name, person.password_hash,
+       base::to_unix_millis(person.created_at)});
+  if (!rows) return rows.error();
+  person.id = rows->at(0).integer(0);
+  return person;
+}
+
+Result<std::optional<Person>> DirectoryStore::find_person_by_email(std::string_view email) {
+  auto rows = connection_.query(
+      "SELECT id, organisation_id, email, display_name, password_hash, created_at "
+      "FROM people WHERE email = ?",
+      {normalise_email(email)});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Person>();
+  return std::optional<Person>(person_from(rows->front()));
+}
+
+std::string normalise_email(std::string_view email) { return lower_ascii(trim(email)); }
+
+Result<> check_email(std::string_view email) {
+  constexpr std::size_t kMaxEmail = 254;  // RFC 5321's limit on a forward path
+  if (email.empty()) return fail(ErrorKind::invalid_input, "the email address is empty");
+  if (email.size() > kMaxEmail) {
+    return fail(ErrorKind::invalid_input, fmt::format("the email address is {} characters; the "
+                                                      "limit is {}", email.size(), kMaxEmail));
+  }
+  const auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("\"{}\" is not an email address: expected name@example.org", email));
+  }
+  const std::string_view local = email.substr(0, at);
+  if (local.size() > 64) {
+    return fail(ErrorKind::invalid_input, "the part of the email address before @ is over 64 "
+                                          "characters");
+  }
+  for (const char c : local) {
+    const auto u = static_cast<unsigned char>(c);
+    std::string problem;
+    if (u >= 0x80) {
+      problem = "use only ASCII characters";  // the database lower-cases ASCII only
+    } else if (u <= 0x20 || u == 0x7f) {
+      problem = "contain no spaces or control characters";
+    } else if (std::string_view("\"(),:;<>[]\\").find(c) != std::string_view::npos) {
+      problem = fmt::format("not contain '{}'", c);
+    } else {
+      continue;
+    }
+    return fail(ErrorKind::invalid_input,
+                fmt::format("\"{}\" is not an email address: the part before @ must {}", email,
+                            problem));
+  }
+  if (auto domain = check_email_domain(email.substr(at + 1)); !domain) {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("\"{}\" is not an email address: {}", email, domain.error().message));
+  }
+  return {};
+}
+
+Result<> check_email_domain(std::string_view domain) {
+  const auto bad = [&] {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("\"{}\" is not a domain name such as example.org", domain));
+  };
+  if (domain.empty() || domain.size() > 253 || domain.find('.') == std::string_view::npos) {
+    return bad();
+  }
+  std::size_t start = 0;
+  while (start <= domain.size()) {
+    auto end = domain.find('.', start);
+    if (end == std::string_view::npos) end = domain.size();
+    const std::string_view label = domain.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return bad();
+    }
+    for (const char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return bad();
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+}  // namespace agora::auth

@@ -1,0 +1,73 @@
+#pragma once
+// SQL for organisations and people (DESIGN.md: a module's SQL lives in its *_store.cpp, every
+// parameter bound). Works on a connection the caller holds, so several calls can share one
+// transaction.
+
+#include "auth/model.hpp"
+#include "base/clock.hpp"
+#include "base/result.hpp"
+#include "store/database.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace agora::auth {
+
+/// What it takes to add a person; the store assigns the id and created_at.
+struct NewPerson {
+  std::int64_t organisation_id = 0;
+  std::string email;
+  std::string display_name;
+  std::string password_hash;  // from hash_password(); empty: the person cannot sign in by password
+};
+
+/// Reads and writes the directory of organisations and people.
+class DirectoryStore {
+ public:
+  /// Uses `connection` for every call (the caller's transaction, if one is open) and `clock` for
+  /// created_at. Both must outlive the store.
+  DirectoryStore(store::Connection& connection, const base::Clock& clock);
+
+  /// Adds an organisation with its email domains and returns it with its id. invalid_input for
+  /// an empty or overlong name or a malformed domain; conflict when the name or a domain is taken.
+  Result<Organisation> create_organisation(std::string_view name, OrganisationKind kind,
+                                           std::span<const std::string> email_domains);
+  /// The organisation with `id`, or nullopt.
+  Result<std::optional<Organisation>> find_organisation(std::int64_t id);
+  /// The organisation called exactly `name`, or nullopt.
+  Result<std::optional<Organisation>> find_organisation_by_name(std::string_view name);
+  /// The organisation that owns email domain `domain` (any case), or nullopt.
+  Result<std::optional<Organisation>> find_organisation_by_domain(std::string_view domain);
+
+  /// Adds a person and returns them with their id; the email is stored lower case.
+  /// invalid_input for a malformed email or an empty display name; not_found when the
+  /// organisation does not exist; conflict when the email is taken.
+  Result<Person> create_person(const NewPerson& person);
+  /// The person with `email` (any case), or nullopt.
+  Result<std::optional<Person>> find_person_by_email(std::string_view email);
+
+ private:
+  // Runs `select_sql` (id, name, kind, created_at of at most one organisation; one `?` bound
+  // to `value`) and loads that organisation's domains.
+  Result<std::optional<Organisation>> find_organisation_where(std::string_view select_sql,
+                                                              store::Value value);
+
+  store::Connection& connection_;
+  const base::Clock& clock_;
+};
+
+/// `email` trimmed of surrounding spaces with ASCII letters lower-cased: how emails are stored
+/// and looked up.
+std::string normalise_email(std::string_view email);
+
+/// Ok when `email` (already normalised) looks like local@domain.tld in ASCII; otherwise an error
+/// saying what is wrong.
+Result<> check_email(std::string_view email);
+
+/// Ok when `domain` (already lower case) is a DNS name with at least two labels.
+Result<> check_email_domain(std::string_view domain);
+
+}  // namespace agora::auth

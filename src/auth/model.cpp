@@ -1,0 +1,36 @@
+#include "auth/model.hpp"
+
+#include <array>
+#include <utility>
+
+namespace agora::auth {
+
+namespace {
+
+constexpr std::array<std::pair<OrganisationKind, std::string_view>, 7> kKindNames = {{
+    {OrganisationKind::council, "council"},
+    {OrganisationKind::nhs, "nhs"},
+    {OrganisationKind::police, "police"},
+    {OrganisationKind::housing, "housing"},
+    {OrganisationKind::education, "education"},
+    {OrganisationKind::charity, "charity"},
+    {OrganisationKind::other, "other"},
+}};
+
+}  // namespace
+
+std::string_view to_string(OrganisationKind kind) noexcept {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "other";
+}
+
+std::optional<OrganisationKind> organisation_kind_from(std::string_view name) noexcept {
+  for (const auto& [kind, n] : kKindNames) {
+    if (n == name) return kind;
+  }
+  return std::nullopt;
+}
+
+}  // namespace agora::auth

@@ -1,0 +1,41 @@
+#pragma once
+// Plain structs for identity: organisations and the people who work in them. A later issue adds
+// roles, guests, citizens, sessions and 2FA on top of these.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agora::auth {
+
+/// What sort of public body an organisation is; shown to people and used by later policy rules.
+enum class OrganisationKind { council, nhs, police, housing, education, charity, other };
+
+/// The kind's stored and displayed name: "council", "nhs", ...
+std::string_view to_string(OrganisationKind kind) noexcept;
+/// The kind named `name` (as to_string writes it), or nullopt.
+std::optional<OrganisationKind> organisation_kind_from(std::string_view name) noexcept;
+
+/// A public body using Agora. Its staff sign in with email addresses at its domains.
+struct Organisation {
+  std::int64_t id = 0;
+  std::string name;                        // unique, e.g. "Afon Valley Council"
+  OrganisationKind kind = OrganisationKind::other;
+  std::vector<std::string> email_domains;  // lower case, each belongs to one organisation
+  std::chrono::system_clock::time_point created_at;
+};
+
+/// A member of staff with a home organisation.
+struct Person {
+  std::int64_t id = 0;
+  std::int64_t organisation_id = 0;
+  std::string email;          // lower case, unique across Agora
+  std::string display_name;   // as the person writes it, e.g. "Siân Pritchard"
+  std::string password_hash;  // argon2id string from auth/passwords.hpp; empty: no password
+  std::chrono::system_clock::time_point created_at;
+};
+
+}  // namespace agora::auth

@@ -1,0 +1,64 @@
+#pragma once
+// The one place that decides who may do what (DESIGN.md "Security model"): every read and write
+// asks Policy::check first. Deny by default: an action the policy does not know is refused.
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace agora::auth {
+
+/// Actions the policy knows so far; routes name theirs in http::RouteOptions::action.
+namespace actions {
+/// Public pages: home, static files, error pages.
+inline constexpr std::string_view kSiteView = "site.view";
+/// The health check, GET /healthz.
+inline constexpr std::string_view kHealthRead = "health.read";
+/// Prometheus metrics, GET /metrics: loopback only, as they reveal traffic patterns.
+inline constexpr std::string_view kMetricsRead = "metrics.read";
+}  // namespace actions
+
+/// Who is asking. For now only the anonymous public; signed-in staff, guests and citizens come
+/// with sessions.
+struct Principal {
+  enum class Kind { anonymous };
+
+  Kind kind = Kind::anonymous;
+  std::string remote_address;  // the peer's IP address as text, e.g. "127.0.0.1" or "::1"
+
+  /// Someone not signed in, connecting from `remote_address`.
+  static Principal anonymous(std::string remote_address) {
+    return Principal{Kind::anonymous, std::move(remote_address)};
+  }
+};
+
+/// What is being acted on, e.g. {"document", "42"}; empty for actions on the whole site.
+struct Resource {
+  std::string kind;
+  std::string id;
+};
+
+/// The answer to one check, with a reason for logs and the audit trail.
+struct Decision {
+  bool allowed = false;
+  std::string_view reason;  // a static phrase, e.g. "public action"
+
+  static Decision allow(std::string_view reason) { return Decision{true, reason}; }
+  static Decision deny(std::string_view reason) { return Decision{false, reason}; }
+  explicit operator bool() const { return allowed; }
+};
+
+/// Decides whether a principal may perform an action on a resource. Stateless and thread-safe.
+class Policy {
+ public:
+  /// Allows `action` on `resource` for `principal`, or denies it; anything not expressly allowed
+  /// is denied.
+  Decision check(const Principal& principal, std::string_view action,
+                 const Resource& resource) const;
+};
+
+/// True when `address` is a loopback IP address: 127.0.0.0/8, ::1, or 127.x in IPv4-mapped IPv6
+/// form (::ffff:127.0.0.1). False for anything unparsable.
+bool is_loopback_address(std::string_view address);
+
+}  // namespace agora::auth

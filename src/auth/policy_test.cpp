@@ -1,0 +1,57 @@
+#include "auth/policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace agora::auth {
+namespace {
+
+TEST(Policy, PublicActionsAreAllowedToEveryone) {
+  const Policy policy;
+  for (const char* address : {"203.0.113.9", "127.0.0.1", "2001:db8::1", ""}) {
+    const Principal anyone = Principal::anonymous(address);
+    EXPECT_TRUE(policy.check(anyone, actions::kSiteView, {})) << address;
+    EXPECT_TRUE(policy.check(anyone, actions::kHealthRead, {})) << address;
+  }
+}
+
+TEST(Policy, MetricsOnlyFromLoopback) {
+  const Policy policy;
+  EXPECT_TRUE(policy.check(Principal::anonymous("127.0.0.1"), actions::kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("127.255.0.3"), actions::kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("::1"), actions::kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("::ffff:127.0.0.1"), actions::kMetricsRead, {}));
+
+  const Decision remote = policy.check(Principal::anonymous("203.0.113.9"), actions::kMetricsRead, {});
+  EXPECT_FALSE(remote);
+  EXPECT_EQ(remote.reason, "metrics are served to loopback clients only");
+  EXPECT_FALSE(policy.check(Principal::anonymous("::ffff:10.0.0.1"), actions::kMetricsRead, {}));
+  EXPECT_FALSE(policy.check(Principal::anonymous(""), actions::kMetricsRead, {}));
+}
+
+TEST(Policy, UnknownActionsAreDenied) {
+  const Policy policy;
+  const Principal local = Principal::anonymous("127.0.0.1");
+  for (const char* action : {"", "site.edit", "document.read", "SITE.VIEW", "site.view "}) {
+    const Decision decision = policy.check(local, action, Resource{"document", "1"});
+    EXPECT_FALSE(decision) << action;
+    EXPECT_EQ(decision.reason, "no rule allows this action");
+  }
+}
+
+TEST(IsLoopbackAddress, RecognisesOnlyLoopback) {
+  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_address("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_address("::1"));
+  EXPECT_TRUE(is_loopback_address("0:0:0:0:0:0:0:1"));
+  EXPECT_TRUE(is_loopback_address("::ffff:127.9.9.9"));
+  EXPECT_FALSE(is_loopback_address("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_address("126.255.255.255"));
+  EXPECT_FALSE(is_loopback_address("::2"));
+  EXPECT_FALSE(is_loopback_address("localhost"));
+  EXPECT_FALSE(is_loopback_address("127.0.0.1 "));
+  EXPECT_FALSE(is_loopback_address(std::string_view("127.0.0.1\0x", 11)));
+  EXPECT_FALSE(is_loopback_address(std::string(100, '1')));
+}
+
+}  // namespace
+}  // namespace agora::auth
