@@ -8,10 +8,10 @@ namespace agora::auth {
 
 Decision Policy::check(const Principal& principal, std::string_view action,
                        const Resource& /*resource*/) const {
-  if (action == actions::kSiteView || action == actions::kHealthRead) {
+  if (action == kSiteView || action == kHealthRead) {
     return Decision::allow("public action");
   }
-  if (action == actions::kMetricsRead) {
+  if (action == kMetricsRead) {
     if (is_loopback_address(principal.remote_address)) return Decision::allow("loopback client");
     return Decision::deny("metrics are served to loopback clients only");
   }

@@ -8,15 +8,14 @@
 
 namespace agora::auth {
 
-/// Actions the policy knows so far; routes name theirs in http::RouteOptions::action.
-namespace actions {
+// Actions the policy knows so far; routes name theirs in http::RouteOptions::action.
+
 /// Public pages: home, static files, error pages.
 inline constexpr std::string_view kSiteView = "site.view";
 /// The health check, GET /healthz.
 inline constexpr std::string_view kHealthRead = "health.read";
 /// Prometheus metrics, GET /metrics: loopback only, as they reveal traffic patterns.
 inline constexpr std::string_view kMetricsRead = "metrics.read";
-}  // namespace actions
 
 /// Who is asking. For now only the anonymous public; signed-in staff, guests and citizens come
 /// with sessions.

@@ -9,23 +9,23 @@ TEST(Policy, PublicActionsAreAllowedToEveryone) {
   const Policy policy;
   for (const char* address : {"203.0.113.9", "127.0.0.1", "2001:db8::1", ""}) {
     const Principal anyone = Principal::anonymous(address);
-    EXPECT_TRUE(policy.check(anyone, actions::kSiteView, {})) << address;
-    EXPECT_TRUE(policy.check(anyone, actions::kHealthRead, {})) << address;
+    EXPECT_TRUE(policy.check(anyone, kSiteView, {})) << address;
+    EXPECT_TRUE(policy.check(anyone, kHealthRead, {})) << address;
   }
 }
 
 TEST(Policy, MetricsOnlyFromLoopback) {
   const Policy policy;
-  EXPECT_TRUE(policy.check(Principal::anonymous("127.0.0.1"), actions::kMetricsRead, {}));
-  EXPECT_TRUE(policy.check(Principal::anonymous("127.255.0.3"), actions::kMetricsRead, {}));
-  EXPECT_TRUE(policy.check(Principal::anonymous("::1"), actions::kMetricsRead, {}));
-  EXPECT_TRUE(policy.check(Principal::anonymous("::ffff:127.0.0.1"), actions::kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("127.0.0.1"), kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("127.255.0.3"), kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("::1"), kMetricsRead, {}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("::ffff:127.0.0.1"), kMetricsRead, {}));
 
-  const Decision remote = policy.check(Principal::anonymous("203.0.113.9"), actions::kMetricsRead, {});
+  const Decision remote = policy.check(Principal::anonymous("203.0.113.9"), kMetricsRead, {});
   EXPECT_FALSE(remote);
   EXPECT_EQ(remote.reason, "metrics are served to loopback clients only");
-  EXPECT_FALSE(policy.check(Principal::anonymous("::ffff:10.0.0.1"), actions::kMetricsRead, {}));
-  EXPECT_FALSE(policy.check(Principal::anonymous(""), actions::kMetricsRead, {}));
+  EXPECT_FALSE(policy.check(Principal::anonymous("::ffff:10.0.0.1"), kMetricsRead, {}));
+  EXPECT_FALSE(policy.check(Principal::anonymous(""), kMetricsRead, {}));
 }
 
 TEST(Policy, UnknownActionsAreDenied) {

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <unordered_map>
 
 namespace agora::http {
 
@@ -194,13 +195,39 @@ Data to_data(const boost::json::value& value) {
   return Data(false);
 }
 
+// Follows "a.b.c" through nested objects; null when any step is missing.
+const Data* resolve_dotted(const Data* data, std::string_view dotted_name) {
+  std::string part;
+  while (data != nullptr) {
+    const auto dot = dotted_name.find('.');
+    part.assign(dotted_name.substr(0, dot));
+    data = data->get(part);
+    if (dot == std::string_view::npos) break;
+    dotted_name.remove_prefix(dot + 1);
+  }
+  return data;
+}
+
+// One language's catalogue: flat for lookups from C++, nested (as `t`) for templates.
+struct Catalogue {
+  std::string language;
+  std::string file;
+  std::map<std::string, std::string, std::less<>> messages;  // "home.heading" -> text
+  Data globals;  // {t, stylesheets, scripts}
+  // Every "t.…" name a template may use (messages and groups of them) -> its node in `globals`,
+  // so a message costs one lookup while rendering. The nodes live on the heap and keep their
+  // addresses when the Catalogue moves.
+  std::unordered_map<std::string, const Data*> t_index;
+};
+
 // Looks names up through a stack of data layers, innermost first, as mustache requires. The two
 // outermost layers are the language's shared globals (the catalogue as `t`, asset URLs), which
 // are never copied, and the request's own data. A `t.` name that resolves nowhere is recorded:
 // it would otherwise render as nothing, silently dropping words from the page.
 class LayeredContext final : public kainjow::mustache::basic_context<std::string> {
  public:
-  LayeredContext(const Data* globals, const Data* request) : layers_{globals, request} {}
+  LayeredContext(const Catalogue& catalogue, const Data* request)
+      : catalogue_(catalogue), layers_{&catalogue.globals, request} {}
 
   void push(const Data* data) override { layers_.push_back(data); }
   void pop() override { layers_.pop_back(); }
@@ -209,12 +236,13 @@ class LayeredContext final : public kainjow::mustache::basic_context<std::string
     if (name == ".") return layers_.back();
     // `t` is always the catalogue, whatever a list item pushed on top of it holds.
     if (name.starts_with("t.")) {
-      const Data* found = resolve(layers_.front(), name);
-      if (found == nullptr) missing_messages_.push_back(name.substr(2));
-      return found;
+      const auto found = catalogue_.t_index.find(name);
+      if (found != catalogue_.t_index.end()) return found->second;
+      missing_messages_.push_back(name.substr(2));
+      return nullptr;
     }
     for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) {
-      if (const Data* found = resolve(*layer, name)) return found;
+      if (const Data* found = resolve_dotted(*layer, name)) return found;
     }
     return nullptr;
   }
@@ -225,18 +253,7 @@ class LayeredContext final : public kainjow::mustache::basic_context<std::string
   const std::vector<std::string>& missing_messages() const { return missing_messages_; }
 
  private:
-  static const Data* resolve(const Data* data, std::string_view dotted_name) {
-    std::string part;
-    while (data != nullptr) {
-      const auto dot = dotted_name.find('.');
-      part.assign(dotted_name.substr(0, dot));
-      data = data->get(part);
-      if (dot == std::string_view::npos) break;
-      dotted_name.remove_prefix(dot + 1);
-    }
-    return data;
-  }
-
+  const Catalogue& catalogue_;
   std::vector<const Data*> layers_;
   mutable std::vector<std::string> missing_messages_;
 };
@@ -282,13 +299,6 @@ std::string render_with(const Mustache& compiled, kainjow::mustache::basic_conte
   return std::move(sink.text);
 }
 
-// One language's catalogue: flat for lookups from C++, nested (as `t`) for templates.
-struct Catalogue {
-  std::string language;
-  std::string file;
-  std::map<std::string, std::string, std::less<>> messages;  // "home.heading" -> text
-  Data globals;  // {t, stylesheets, scripts}
-};
 
 struct Template {
   std::string file;
@@ -435,6 +445,21 @@ Result<std::string> inline_partials(std::string_view text, const std::string& fi
   return out;
 }
 
+// Drops the indentation at the start of every line. Browsers ignore it, and kainjow makes a
+// separate component of every space, so indentation would otherwise cost time on every render.
+// (A template must therefore not rely on literal leading spaces inside <pre> or <textarea>.)
+std::string strip_indentation(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool line_start = true;
+  for (const char c : text) {
+    if (line_start && (c == ' ' || c == '\t')) continue;
+    line_start = c == '\n';
+    out.push_back(c);
+  }
+  return out;
+}
+
 bool may_be_raw(std::string_view name) {
   return name == "content" || (name.size() > 5 && name.substr(name.size() - 5) == "_html");
 }
@@ -497,7 +522,7 @@ Result<Template> compile(const std::filesystem::path& path, const std::string& d
   auto expanded = inline_partials(*text, display_name, partials);
   if (!expanded) return expanded.error();
   AGORA_TRY(check_tags(*expanded, display_name, catalogues));
-  auto compiled = std::make_unique<Mustache>(*expanded);
+  auto compiled = std::make_unique<Mustache>(strip_indentation(*expanded));
   compiled->set_custom_escape(escape_html_text);
   if (!compiled->is_valid()) {
     return fail(ErrorKind::invalid_input, display_name + ": " + compiled->error_message());
@@ -563,6 +588,15 @@ Result<Templates> Templates::load(const std::filesystem::path& folder, const Ass
   }
   for (std::size_t i = 1; i < impl->catalogues.size(); ++i) {
     AGORA_TRY(check_same_keys(impl->catalogues.front(), impl->catalogues[i]));
+  }
+  for (Catalogue& catalogue : impl->catalogues) {
+    for (const auto& [key, text] : catalogue.messages) {
+      // The message and each group above it ("t.home.workspace.body", "t.home.workspace", ...).
+      for (std::string name = "t." + key; name.size() > 2; name.resize(name.rfind('.'))) {
+        if (catalogue.t_index.contains(name)) break;
+        catalogue.t_index.emplace(name, resolve_dotted(&catalogue.globals, name));
+      }
+    }
   }
   // Messages the C++ code below asks for by name.
   std::vector<std::string> required{"meta.language_name", "error.status_other.heading",
@@ -683,12 +717,12 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
   }
   request["languages"] = list_data(languages);
 
-  LayeredContext page_context(&catalogue.globals, &request);
+  LayeredContext page_context(catalogue, &request);
   std::string content = render_with(*tmpl.compiled, page_context);
   Impl::check_rendered(page_context, tmpl, catalogue);
 
   request["content"] = Data(std::move(content));
-  LayeredContext layout_context(&catalogue.globals, &request);
+  LayeredContext layout_context(catalogue, &request);
   std::string html = render_with(*impl_->layout.compiled, layout_context);
   Impl::check_rendered(layout_context, impl_->layout, catalogue);
   return html;

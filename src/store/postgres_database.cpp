@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -134,6 +135,12 @@ Result<Value> read_value(const PGresult* r, int row, int column) {
                                                 PQfname(r, column), text, type));
   }
   return *value;
+}
+
+// Whether reading `socket` would not block: data, end of stream or an error is waiting.
+bool readable(int socket) {
+  pollfd probe{.fd = socket, .events = POLLIN};
+  return ::poll(&probe, 1, 0) > 0;
 }
 
 void log_notice(void*, const char* message) {
@@ -278,8 +285,16 @@ class PostgresConnection final : public PooledConnection {
     // reconnecting loses nothing the caller relies on.
     if (PQstatus(conn_.get()) == CONNECTION_OK &&
         PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
-      PQconsumeInput(conn_.get());
+      // The server's parting message and the end of the stream may take two reads; the
+      // bound keeps a stream of notifications from holding us here.
+      for (int reads = 0; reads < 4 && PQstatus(conn_.get()) == CONNECTION_OK &&
+                          readable(PQsocket(conn_.get()));
+           ++reads) {
+        PQconsumeInput(conn_.get());
+      }
+      fprintf(stderr, "DEBUG status=%d\n", PQstatus(conn_.get()));
       if (PQstatus(conn_.get()) == CONNECTION_BAD) PQreset(conn_.get());
+      fprintf(stderr, "DEBUG after=%d %s\n", PQstatus(conn_.get()), PQerrorMessage(conn_.get()));
     }
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       return fail(ErrorKind::unavailable,

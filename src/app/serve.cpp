@@ -1,0 +1,98 @@
+#include "app/serve.hpp"
+
+#include "app/migrations.hpp"
+#include "app/site_routes.hpp"
+#include "base/logging.hpp"
+#include "http/assets.hpp"
+#include "http/server.hpp"
+
+#include <chrono>
+#include <iostream>
+
+namespace agora::app {
+namespace {
+
+namespace log = base::log;
+
+int startup_failed(std::string_view what, const Error& error) {
+  log::error("serve.startup_failed", {{"step", what}, {"error", error.message}});
+  std::cerr << "agora serve: " << error.message << "\n";
+  return 1;
+}
+
+http::ServerOptions server_options(const base::Settings& s) {
+  http::ServerOptions o;
+  o.host = s.listen_host;
+  o.port = s.listen_port;
+  o.tls_cert = s.tls_cert;
+  o.tls_key = s.tls_key;
+  o.io_threads = s.io_threads;
+  o.worker_threads = s.worker_threads;
+  o.max_connections = s.max_connections;
+  o.max_header_bytes = s.max_header_bytes;
+  o.read_timeout = s.read_timeout;
+  o.idle_timeout = s.idle_timeout;
+  o.shutdown_grace = s.shutdown_grace;
+  return o;
+}
+
+void log_access(const http::AccessRecord& a) {
+  double ms = std::chrono::duration<double, std::milli>(a.duration).count();
+  log::info("http.access", {{"request_id", a.request.request_id},
+                            {"method", a.request.method},
+                            {"path", a.request.target},
+                            {"route", a.request.route},
+                            {"status", a.status},
+                            {"bytes", a.response_bytes},
+                            {"ms", ms},
+                            {"remote", a.request.remote_address},
+                            {"note", a.note}});
+}
+
+void log_event(std::string_view event, std::string_view detail) {
+  bool trouble = event.find("failed") != std::string_view::npos ||
+                 event.find("timeout") != std::string_view::npos ||
+                 event.find("refused") != std::string_view::npos ||
+                 event.find("exception") != std::string_view::npos;
+  log::write(trouble ? log::Level::warn : log::Level::info, event, {{"detail", detail}});
+}
+
+}  // namespace
+
+int serve(const base::Settings& settings) {
+  auto database = store::Database::open(store::Options{.url = settings.database_url,
+                                                       .data_dir = settings.data_dir,
+                                                       .pool_size = settings.database_pool_size});
+  if (!database) return startup_failed("database", database.error());
+  if (auto migrated = apply_migrations(**database); !migrated)
+    return startup_failed("migrations", migrated.error());
+
+  auto assets = http::Assets::load(settings.web_dir);
+  if (!assets) return startup_failed("assets", assets.error());
+  auto templates = http::Templates::load(settings.templates_dir, *assets);
+  if (!templates) return startup_failed("templates", templates.error());
+  auto static_files = http::StaticFiles::load(settings.web_dir);
+  if (!static_files) return startup_failed("static files", static_files.error());
+
+  http::Metrics metrics;
+  auth::Policy policy;
+  http::Router router;
+  add_site_routes(router, Site{*templates, *static_files, **database, metrics, policy});
+
+  const http::Templates& pages = *templates;
+  http::Server server(
+      server_options(settings), router, metrics,
+      [&pages](const http::Request& request, int status, std::string_view message) {
+        return error_page(pages, request, status, message);
+      },
+      log_access, log_event);
+  if (auto listening = server.listen(); !listening)
+    return startup_failed("listen", listening.error());
+  log::info("serve.ready", {{"database", (*database)->describe()},
+                            {"url", (settings.tls_cert.empty() ? "http://" : "https://") +
+                                        settings.listen_host + ":" + std::to_string(server.port())}});
+  server.run();
+  return 0;
+}
+
+}  // namespace agora::app

@@ -1,0 +1,90 @@
+#include "app/site_routes.hpp"
+
+#include <boost/json.hpp>
+
+namespace agora::app {
+namespace {
+
+http::PageContext page_context(const http::Templates& templates, const http::Request& request,
+                               std::string_view title_key) {
+  http::PageContext context;
+  context.language = std::string(http::choose_language(request));
+  if (!title_key.empty()) context.title = templates.message(context.language, title_key);
+  context.request_id = request.request_id;
+  context.current_path = request.path;
+  return context;
+}
+
+// Deny by default: a route runs only when auth::Policy allows its action for this principal.
+http::Middleware authorize(const auth::Policy& policy, const http::Templates& templates) {
+  return [&policy, &templates](http::Request& request, const http::Next& next) {
+    if (request.action.empty()) return next(request);  // no route matched: the 404/405 page
+    auto principal = auth::Principal::anonymous(request.remote_address);
+    if (!policy.check(principal, request.action, auth::Resource{}))
+      return error_page(templates, request, 403, "you do not have permission to do this");
+    return next(request);
+  };
+}
+
+// `?lang=cy` switches language and remembers it in a cookie for the pages that follow.
+http::Response remember_language(http::Request& request, const http::Next& next) {
+  http::Response response = next(request);
+  auto asked = request.query_param("lang");
+  if (asked && http::choose_language(request) == *asked)
+    response.headers.add("Set-Cookie", "lang=" + *asked + "; Path=/; Max-Age=31536000; SameSite=Lax");
+  return response;
+}
+
+}  // namespace
+
+http::Response error_page(const http::Templates& templates, const http::Request& request,
+                          int status, std::string_view message) {
+  if (request.prefers_json()) {
+    boost::json::object error{{"status", status},
+                              {"message", message},
+                              {"request_id", request.request_id}};
+    return http::Response::json(boost::json::serialize(boost::json::object{{"error", error}}), status);
+  }
+  auto context = page_context(templates, request, "");
+  return http::Response::html(templates.render_error(status, context), status);
+}
+
+void add_site_routes(http::Router& router, const Site& site) {
+  router.use(authorize(site.policy, site.templates));
+  router.use(remember_language);
+
+  // The home page touches nothing but memory, so it is rendered on the I/O thread.
+  router.add("GET", "/",
+             [&site](http::Request& request) {
+               auto context = page_context(site.templates, request, "home.title");
+               return http::Response::html(
+                   site.templates.render_page("home", boost::json::object{}, context));
+             },
+             {.action = std::string(auth::kSiteView), .blocking = false});
+
+  router.add("GET", "/static/{path...}",
+             [&site](http::Request& request) {
+               return site.static_files.serve(request, request.param("path"));
+             },
+             {.action = std::string(auth::kSiteView), .blocking = false});
+
+  router.add("GET", "/healthz",
+             [&site](http::Request&) {
+               auto ping = site.database.ping();
+               boost::json::object body{{"status", ping ? "ok" : "unavailable"},
+                                        {"database", ping ? "ok" : ping.error().message}};
+               auto response = http::Response::json(boost::json::serialize(body), ping ? 200 : 503);
+               response.headers.set("Cache-Control", "no-store");
+               return response;
+             },
+             {.action = std::string(auth::kHealthRead)});
+
+  router.add("GET", "/metrics",
+             [&site](http::Request&) {
+               return http::Response::with(200, "text/plain; version=0.0.4; charset=utf-8",
+                                           site.metrics.render());
+             },
+             {.action = std::string(auth::kMetricsRead), .blocking = false});
+}
+
+}  // namespace agora::app
