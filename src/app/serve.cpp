@@ -77,7 +77,8 @@ int serve(const base::Settings& settings) {
   http::Metrics metrics;
   auth::Policy policy;
   http::Router router;
-  add_site_routes(router, Site{*templates, *static_files, **database, metrics, policy});
+  Site site{*templates, *static_files, **database, metrics, policy};  // routes keep references to it
+  add_site_routes(router, site);
 
   const http::Templates& pages = *templates;
   http::Server server(

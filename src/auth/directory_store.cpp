@@ -26,7 +26,8 @@ std::string_view trim(std::string_view text) {
 }
 
 Result<> check_display_text(std::string_view what, std::string_view text) {
-  if (trim(text).empty()) return fail(ErrorKind::invalid_input, fmt::format("the {} is empty", what));
+  if (trim(text).empty())
+    return fail(ErrorKind::invalid_input, fmt::format("the {} is empty", what));
   if (text.size() > kMaxNameLength) {
     return fail(ErrorKind::invalid_input, fmt::format("the {} is {} bytes; the limit is {}", what,
                                                       text.size(), kMaxNameLength));
@@ -74,8 +75,8 @@ Result<Organisation> DirectoryStore::create_organisation(
     auto owner = find_organisation_by_domain(domain);
     if (!owner) return owner.error();
     if (*owner) {
-      return fail(ErrorKind::conflict, fmt::format("the email domain {} already belongs to {}",
-                                                   domain, (*owner)->name));
+      return fail(ErrorKind::conflict,
+                  fmt::format("the email domain {} already belongs to {}", domain, (*owner)->name));
     }
   }
 
@@ -190,24 +191,29 @@ Result<std::optional<Person>> DirectoryStore::find_person_by_email(std::string_v
   return std::optional<Person>(person_from(rows->front()));
 }
 
-std::string normalise_email(std::string_view email) { return lower_ascii(trim(email)); }
+std::string normalise_email(std::string_view email) {
+  return lower_ascii(trim(email));
+}
 
 Result<> check_email(std::string_view email) {
   constexpr std::size_t kMaxEmail = 254;  // RFC 5321's limit on a forward path
   if (email.empty()) return fail(ErrorKind::invalid_input, "the email address is empty");
   if (email.size() > kMaxEmail) {
     return fail(ErrorKind::invalid_input, fmt::format("the email address is {} characters; the "
-                                                      "limit is {}", email.size(), kMaxEmail));
+                                                      "limit is {}",
+                                                      email.size(), kMaxEmail));
   }
   const auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == std::string_view::npos || at == 0 ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return fail(ErrorKind::invalid_input,
                 fmt::format("\"{}\" is not an email address: expected name@example.org", email));
   }
   const std::string_view local = email.substr(0, at);
   if (local.size() > 64) {
-    return fail(ErrorKind::invalid_input, "the part of the email address before @ is over 64 "
-                                          "characters");
+    return fail(ErrorKind::invalid_input,
+                "the part of the email address before @ is over 64 "
+                "characters");
   }
   for (const char c : local) {
     const auto u = static_cast<unsigned char>(c);
@@ -221,9 +227,9 @@ Result<> check_email(std::string_view email) {
     } else {
       continue;
     }
-    return fail(ErrorKind::invalid_input,
-                fmt::format("\"{}\" is not an email address: the part before @ must {}", email,
-                            problem));
+    return fail(
+        ErrorKind::invalid_input,
+        fmt::format("\"{}\" is not an email address: the part before @ must {}", email, problem));
   }
   if (auto domain = check_email_domain(email.substr(at + 1)); !domain) {
     return fail(ErrorKind::invalid_input,

@@ -2,88 +2,44 @@
 
 #include "auth/migrations.hpp"
 #include "base/clock.hpp"
-#include "base/random.hpp"
+#include "store/backend_test_fixture.hpp"
 #include "store/migrations.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-
 namespace agora::auth {
 namespace {
 
-namespace fs = std::filesystem;
-
-// Every storage test runs on SQLite and on PostgreSQL (CONVENTIONS.md "Tests"). The PostgreSQL
-// runs need AGORA_TEST_POSTGRES_URL (make test starts a throwaway cluster and sets it); each test
-// gets its own schema, dropped afterwards, so tests never see each other's rows.
-class DirectoryStoreTest : public ::testing::TestWithParam<store::Dialect> {
+// Runs on SQLite, and again on PostgreSQL as the ctest "pg." tests
+// (store/backend_test_fixture.hpp).
+class DirectoryStoreTest : public store::testing::BackendTest {
  protected:
   void SetUp() override {
-    const std::string suffix = fmt::format("{:016x}", base::system_random().uniform(~0ULL));
-    store::Options options;
-    if (GetParam() == store::Dialect::sqlite) {
-      folder_ = fs::temp_directory_path() / ("agora_auth_test_" + suffix);
-      options.data_dir = folder_;
-    } else {
-      const char* url = std::getenv("AGORA_TEST_POSTGRES_URL");
-      if (url == nullptr || *url == '\0') {
-        GTEST_SKIP() << "AGORA_TEST_POSTGRES_URL is not set";
-      }
-      schema_ = "auth_test_" + suffix;
-      auto admin = store::Database::open(store::Options{.url = url, .pool_size = 1});
-      ASSERT_TRUE(admin) << admin.error().message;
-      admin_ = std::move(*admin);
-      ASSERT_TRUE(admin_->with_connection([&](store::Connection& c) {
-        return c.execute_script("CREATE SCHEMA " + schema_);
-      }));
-      const std::string base_url = url;
-      options.url = base_url + (base_url.find('?') == std::string::npos ? "?" : "&") +
-                    "options=-csearch_path%3D" + schema_;
-    }
-    options.pool_size = 2;
-    auto db = store::Database::open(options);
-    ASSERT_TRUE(db) << db.error().message;
-    db_ = std::move(*db);
-    auto applied = store::migrate(*db_, migrations());
+    BackendTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto applied = store::migrate(db(), migrations());
     ASSERT_TRUE(applied) << applied.error().message;
     ASSERT_EQ(*applied, 1);
-  }
-
-  void TearDown() override {
-    db_.reset();
-    if (admin_) {
-      EXPECT_TRUE(admin_->with_connection([&](store::Connection& c) {
-        return c.execute_script("DROP SCHEMA " + schema_ + " CASCADE");
-      }));
-    }
-    if (!folder_.empty()) fs::remove_all(folder_);
   }
 
   // Runs fn(DirectoryStore&) in a transaction and returns its result.
   template <typename F>
   auto in_transaction(F&& fn) {
-    return db_->transaction([&](store::Connection& c) {
+    return db().transaction([&](store::Connection& c) {
       DirectoryStore directory(c, clock_);
       return fn(directory);
     });
   }
 
   base::ManualClock clock_{base::from_unix_millis(1'767'225'600'123)};
-  std::unique_ptr<store::Database> admin_;
-  std::unique_ptr<store::Database> db_;
-  std::string schema_;
-  fs::path folder_;
 };
 
 const std::vector<std::string> kCouncilDomains = {"AfonValley.gov.uk", " cyngorafon.gov.uk"};
 
-TEST_P(DirectoryStoreTest, CreatesAndFindsAnOrganisation) {
+TEST_F(DirectoryStoreTest, CreatesAndFindsAnOrganisation) {
   auto created = in_transaction([](DirectoryStore& d) {
-    return d.create_organisation("Afon Valley Council", OrganisationKind::council,
-                                 kCouncilDomains);
+    return d.create_organisation("Afon Valley Council", OrganisationKind::council, kCouncilDomains);
   });
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_GT(created->id, 0);
@@ -91,18 +47,16 @@ TEST_P(DirectoryStoreTest, CreatesAndFindsAnOrganisation) {
             (std::vector<std::string>{"afonvalley.gov.uk", "cyngorafon.gov.uk"}));
   EXPECT_EQ(base::to_unix_millis(created->created_at), 1'767'225'600'123);
 
-  auto by_name = in_transaction([](DirectoryStore& d) {
-    return d.find_organisation_by_name("Afon Valley Council");
-  });
+  auto by_name = in_transaction(
+      [](DirectoryStore& d) { return d.find_organisation_by_name("Afon Valley Council"); });
   ASSERT_TRUE(by_name && *by_name);
   EXPECT_EQ((*by_name)->id, created->id);
   EXPECT_EQ((*by_name)->kind, OrganisationKind::council);
   EXPECT_EQ((*by_name)->email_domains, created->email_domains);
   EXPECT_EQ((*by_name)->created_at, created->created_at);
 
-  auto by_domain = in_transaction([](DirectoryStore& d) {
-    return d.find_organisation_by_domain("CYNGORAFON.gov.uk");
-  });
+  auto by_domain = in_transaction(
+      [](DirectoryStore& d) { return d.find_organisation_by_domain("CYNGORAFON.gov.uk"); });
   ASSERT_TRUE(by_domain && *by_domain);
   EXPECT_EQ((*by_domain)->name, "Afon Valley Council");
 
@@ -115,17 +69,17 @@ TEST_P(DirectoryStoreTest, CreatesAndFindsAnOrganisation) {
   EXPECT_FALSE(*missing);
 }
 
-TEST_P(DirectoryStoreTest, OrganisationNamesAndDomainsAreUnique) {
+TEST_F(DirectoryStoreTest, OrganisationNamesAndDomainsAreUnique) {
   ASSERT_TRUE(in_transaction([](DirectoryStore& d) {
-    return d.create_organisation("Afon Valley Council", OrganisationKind::council,
-                                 kCouncilDomains);
+    return d.create_organisation("Afon Valley Council", OrganisationKind::council, kCouncilDomains);
   }));
   auto same_name = in_transaction([](DirectoryStore& d) {
     return d.create_organisation("Afon Valley Council", OrganisationKind::other, {});
   });
   ASSERT_FALSE(same_name);
   EXPECT_EQ(same_name.error().kind, ErrorKind::conflict);
-  EXPECT_EQ(same_name.error().message, "an organisation called \"Afon Valley Council\" already exists");
+  EXPECT_EQ(same_name.error().message,
+            "an organisation called \"Afon Valley Council\" already exists");
 
   const std::vector<std::string> taken = {"newtrust.nhs.uk", "afonvalley.gov.uk"};
   auto same_domain = in_transaction([&](DirectoryStore& d) {
@@ -136,20 +90,19 @@ TEST_P(DirectoryStoreTest, OrganisationNamesAndDomainsAreUnique) {
   EXPECT_EQ(same_domain.error().message,
             "the email domain afonvalley.gov.uk already belongs to Afon Valley Council");
   // The failed transaction left nothing behind, not even the first domain.
-  auto trust = in_transaction([](DirectoryStore& d) { return d.find_organisation_by_name("New Trust"); });
+  auto trust =
+      in_transaction([](DirectoryStore& d) { return d.find_organisation_by_name("New Trust"); });
   ASSERT_TRUE(trust);
   EXPECT_FALSE(*trust);
-  auto first_domain = in_transaction([](DirectoryStore& d) {
-    return d.find_organisation_by_domain("newtrust.nhs.uk");
-  });
+  auto first_domain = in_transaction(
+      [](DirectoryStore& d) { return d.find_organisation_by_domain("newtrust.nhs.uk"); });
   ASSERT_TRUE(first_domain);
   EXPECT_FALSE(*first_domain);
 }
 
-TEST_P(DirectoryStoreTest, RejectsBadOrganisationInput) {
-  auto empty = in_transaction([](DirectoryStore& d) {
-    return d.create_organisation("  ", OrganisationKind::council, {});
-  });
+TEST_F(DirectoryStoreTest, RejectsBadOrganisationInput) {
+  auto empty = in_transaction(
+      [](DirectoryStore& d) { return d.create_organisation("  ", OrganisationKind::council, {}); });
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().kind, ErrorKind::invalid_input);
   EXPECT_EQ(empty.error().message, "the organisation name is empty");
@@ -159,10 +112,11 @@ TEST_P(DirectoryStoreTest, RejectsBadOrganisationInput) {
     return d.create_organisation("X", OrganisationKind::council, bad);
   });
   ASSERT_FALSE(bad_domain);
-  EXPECT_EQ(bad_domain.error().message, "\"not a domain\" is not a domain name such as example.org");
+  EXPECT_EQ(bad_domain.error().message,
+            "\"not a domain\" is not a domain name such as example.org");
 }
 
-TEST_P(DirectoryStoreTest, CreatesAndFindsPeopleByEmailInAnyCase) {
+TEST_F(DirectoryStoreTest, CreatesAndFindsPeopleByEmailInAnyCase) {
   auto person = in_transaction([](DirectoryStore& d) -> Result<Person> {
     auto organisation =
         d.create_organisation("Afon Valley Council", OrganisationKind::council, kCouncilDomains);
@@ -174,9 +128,8 @@ TEST_P(DirectoryStoreTest, CreatesAndFindsPeopleByEmailInAnyCase) {
   EXPECT_GT(person->id, 0);
   EXPECT_EQ(person->email, "sian.pritchard@afonvalley.gov.uk");
 
-  auto found = in_transaction([](DirectoryStore& d) {
-    return d.find_person_by_email("SIAN.PRITCHARD@afonvalley.gov.uk");
-  });
+  auto found = in_transaction(
+      [](DirectoryStore& d) { return d.find_person_by_email("SIAN.PRITCHARD@afonvalley.gov.uk"); });
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->id, person->id);
   EXPECT_EQ((*found)->organisation_id, person->organisation_id);
@@ -189,7 +142,7 @@ TEST_P(DirectoryStoreTest, CreatesAndFindsPeopleByEmailInAnyCase) {
   EXPECT_FALSE(*nobody);
 }
 
-TEST_P(DirectoryStoreTest, EmailsAreUniqueWhateverTheirCase) {
+TEST_F(DirectoryStoreTest, EmailsAreUniqueWhateverTheirCase) {
   auto organisation = in_transaction([](DirectoryStore& d) {
     return d.create_organisation("Afon Valley Council", OrganisationKind::council, kCouncilDomains);
   });
@@ -203,10 +156,11 @@ TEST_P(DirectoryStoreTest, EmailsAreUniqueWhateverTheirCase) {
   });
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind, ErrorKind::conflict);
-  EXPECT_EQ(again.error().message, "someone with the email a.person@afonvalley.gov.uk already exists");
+  EXPECT_EQ(again.error().message,
+            "someone with the email a.person@afonvalley.gov.uk already exists");
 
   // The schema enforces it too, for writers that bypass DirectoryStore.
-  auto raw = db_->with_connection([&](store::Connection& c) {
+  auto raw = db().with_connection([&](store::Connection& c) {
     return c.execute(
         "INSERT INTO people (organisation_id, email, display_name, password_hash, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -217,7 +171,7 @@ TEST_P(DirectoryStoreTest, EmailsAreUniqueWhateverTheirCase) {
   EXPECT_EQ(raw.error().kind, ErrorKind::conflict);
 }
 
-TEST_P(DirectoryStoreTest, RejectsBadPeople) {
+TEST_F(DirectoryStoreTest, RejectsBadPeople) {
   auto organisation = in_transaction([](DirectoryStore& d) {
     return d.create_organisation("Afon Valley Council", OrganisationKind::council, kCouncilDomains);
   });
@@ -242,17 +196,11 @@ TEST_P(DirectoryStoreTest, RejectsBadPeople) {
             fmt::format("there is no organisation with id {}", id + 1000));
 }
 
-TEST_P(DirectoryStoreTest, MigrationIsAppliedOnce) {
-  auto again = store::migrate(*db_, migrations());
+TEST_F(DirectoryStoreTest, MigrationIsAppliedOnce) {
+  auto again = store::migrate(db(), migrations());
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(*again, 0);
 }
-
-INSTANTIATE_TEST_SUITE_P(Databases, DirectoryStoreTest,
-                         ::testing::Values(store::Dialect::sqlite, store::Dialect::postgres),
-                         [](const auto& info) {
-                           return info.param == store::Dialect::sqlite ? "sqlite" : "postgres";
-                         });
 
 TEST(OrganisationKind, NamesRoundTrip) {
   for (auto kind : {OrganisationKind::council, OrganisationKind::nhs, OrganisationKind::police,

@@ -66,6 +66,8 @@ constexpr store::Migration kMigrations[] = {
 
 }  // namespace
 
-std::span<const store::Migration> migrations() { return kMigrations; }
+std::span<const store::Migration> migrations() {
+  return kMigrations;
+}
 
 }  // namespace agora::auth

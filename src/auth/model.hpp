@@ -22,7 +22,7 @@ std::optional<OrganisationKind> organisation_kind_from(std::string_view name) no
 /// A public body using Agora. Its staff sign in with email addresses at its domains.
 struct Organisation {
   std::int64_t id = 0;
-  std::string name;                        // unique, e.g. "Afon Valley Council"
+  std::string name;  // unique, e.g. "Afon Valley Council"
   OrganisationKind kind = OrganisationKind::other;
   std::vector<std::string> email_domains;  // lower case, each belongs to one organisation
   std::chrono::system_clock::time_point created_at;

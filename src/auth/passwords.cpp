@@ -31,9 +31,8 @@ bool copy_hash(std::string_view hash, std::array<char, crypto_pwhash_STRBYTES>& 
 Result<std::string> hash_password(std::string_view password) {
   if (password.empty()) return fail(ErrorKind::invalid_input, "the password is empty");
   if (password.size() > kMaxPasswordBytes) {
-    return fail(ErrorKind::invalid_input,
-                fmt::format("the password is {} bytes; the limit is {}", password.size(),
-                            kMaxPasswordBytes));
+    return fail(ErrorKind::invalid_input, fmt::format("the password is {} bytes; the limit is {}",
+                                                      password.size(), kMaxPasswordBytes));
   }
   ensure_sodium();
   std::array<char, crypto_pwhash_STRBYTES> out{};
@@ -69,7 +68,7 @@ bool needs_rehash(std::string_view hash) {
   // 0: current settings; 1: other settings; -1: not a valid hash. Either of the last two
   // means hash again.
   return crypto_pwhash_argon2id_str_needs_rehash(stored.data(), kPasswordOpsLimit,
-                                                  kPasswordMemLimit) != 0;
+                                                 kPasswordMemLimit) != 0;
 }
 
 }  // namespace agora::auth

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 extern char** environ;
 
@@ -44,10 +45,20 @@ Result<std::chrono::seconds> parse_duration(std::string_view text, std::chrono::
   std::string_view digits = text;
   if (!digits.empty()) {
     switch (digits.back()) {
-      case 's': unit = 1; digits.remove_suffix(1); break;
-      case 'm': unit = 60; digits.remove_suffix(1); break;
-      case 'h': unit = 3600; digits.remove_suffix(1); break;
-      default: break;
+      case 's':
+        unit = 1;
+        digits.remove_suffix(1);
+        break;
+      case 'm':
+        unit = 60;
+        digits.remove_suffix(1);
+        break;
+      case 'h':
+        unit = 3600;
+        digits.remove_suffix(1);
+        break;
+      default:
+        break;
     }
   }
   std::int64_t count = 0;
@@ -77,8 +88,8 @@ bool is_host_name(std::string_view host) {
       continue;
     }
     const char c = host[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -103,8 +114,8 @@ std::string show_whole(const Settings& s) {
 
 template <auto Member, std::int64_t MinSeconds, std::int64_t MaxSeconds>
 Result<> set_duration(Settings& s, std::string_view text) {
-  auto value = parse_duration(text, std::chrono::seconds(MinSeconds),
-                              std::chrono::seconds(MaxSeconds));
+  auto value =
+      parse_duration(text, std::chrono::seconds(MinSeconds), std::chrono::seconds(MaxSeconds));
   if (!value) return value.error();
   s.*Member = *value;
   return {};
@@ -147,7 +158,9 @@ Result<> set_database(Settings& s, std::string_view text) {
   return {};
 }
 
-std::string show_database(const Settings& s) { return redact_url(s.database_url); }
+std::string show_database(const Settings& s) {
+  return redact_url(s.database_url);
+}
 
 Result<> set_listen(Settings& s, std::string_view text) {
   auto address = parse_listen(text);
@@ -171,58 +184,59 @@ Result<> set_log_level(Settings& s, std::string_view text) {
   return {};
 }
 
-std::string show_log_level(const Settings& s) { return s.log_level; }
+std::string show_log_level(const Settings& s) {
+  return s.log_level;
+}
 
 constexpr std::int64_t kHour = 3600;
 
 const SettingSpec kSpecs[] = {
-    {"data", "AGORA_DATA", "data", SettingGroup::storage,
+    {"data", "AGORA_DATA", "data", SettingGroup::storage, "DIR",
      "Data folder: the SQLite database, blobs and keys; created if missing",
      set_required_path<&Settings::data_dir>, show_path<&Settings::data_dir>},
-    {"database", "AGORA_DATABASE", "database", SettingGroup::storage,
-     "Database URL: sqlite:PATH or postgres://...; default SQLite in the data folder",
-     set_database, show_database},
-    {"database-pool", "AGORA_DATABASE_POOL", "database_pool", SettingGroup::storage,
+    {"database", "AGORA_DATABASE", "database", SettingGroup::storage, "URL",
+     "Database URL: sqlite:PATH or postgres://...; default SQLite in the data folder", set_database,
+     show_database},
+    {"database-pool", "AGORA_DATABASE_POOL", "database_pool", SettingGroup::storage, "N",
      "Database connections to keep open", set_whole<&Settings::database_pool_size, 1, 1000>,
      show_whole<&Settings::database_pool_size>},
-    {"listen", "AGORA_LISTEN", "listen", SettingGroup::serving,
-     "Address to serve on, HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", set_listen,
-     show_listen},
-    {"tls-cert", "AGORA_TLS_CERT", "tls_cert", SettingGroup::serving,
+    {"listen", "AGORA_LISTEN", "listen", SettingGroup::serving, "HOST:PORT",
+     "Address to serve on, HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", set_listen, show_listen},
+    {"tls-cert", "AGORA_TLS_CERT", "tls_cert", SettingGroup::serving, "FILE",
      "TLS certificate chain (PEM); serves HTTPS when given with --tls-key",
      set_optional_path<&Settings::tls_cert>, show_path<&Settings::tls_cert>},
-    {"tls-key", "AGORA_TLS_KEY", "tls_key", SettingGroup::serving,
+    {"tls-key", "AGORA_TLS_KEY", "tls_key", SettingGroup::serving, "FILE",
      "TLS private key (PEM); give with --tls-cert", set_optional_path<&Settings::tls_key>,
      show_path<&Settings::tls_key>},
-    {"web-dir", "AGORA_WEB_DIR", "web_dir", SettingGroup::serving,
+    {"web-dir", "AGORA_WEB_DIR", "web_dir", SettingGroup::serving, "DIR",
      "Built web assets (web/dist)", set_required_path<&Settings::web_dir>,
      show_path<&Settings::web_dir>},
-    {"templates-dir", "AGORA_TEMPLATES_DIR", "templates_dir", SettingGroup::serving,
+    {"templates-dir", "AGORA_TEMPLATES_DIR", "templates_dir", SettingGroup::serving, "DIR",
      "HTML templates", set_required_path<&Settings::templates_dir>,
      show_path<&Settings::templates_dir>},
-    {"io-threads", "AGORA_IO_THREADS", "io_threads", SettingGroup::serving,
+    {"io-threads", "AGORA_IO_THREADS", "io_threads", SettingGroup::serving, "N",
      "Threads for network I/O; 0 means one per core", set_whole<&Settings::io_threads, 0, 1024>,
      show_whole<&Settings::io_threads>},
-    {"worker-threads", "AGORA_WORKER_THREADS", "worker_threads", SettingGroup::serving,
+    {"worker-threads", "AGORA_WORKER_THREADS", "worker_threads", SettingGroup::serving, "N",
      "Threads for blocking work (database, disk)", set_whole<&Settings::worker_threads, 1, 1024>,
      show_whole<&Settings::worker_threads>},
-    {"max-connections", "AGORA_MAX_CONNECTIONS", "max_connections", SettingGroup::serving,
+    {"max-connections", "AGORA_MAX_CONNECTIONS", "max_connections", SettingGroup::serving, "N",
      "Most connections open at once; more wait to be accepted",
      set_whole<&Settings::max_connections, 1, 1'000'000>, show_whole<&Settings::max_connections>},
     {"max-header-bytes", "AGORA_MAX_HEADER_BYTES", "max_header_bytes", SettingGroup::serving,
-     "Largest request head (request line and headers) in bytes",
+     "BYTES", "Largest request head (request line and headers) in bytes",
      set_whole<&Settings::max_header_bytes, 1024, 1024 * 1024>,
      show_whole<&Settings::max_header_bytes>},
-    {"read-timeout", "AGORA_READ_TIMEOUT", "read_timeout", SettingGroup::serving,
+    {"read-timeout", "AGORA_READ_TIMEOUT", "read_timeout", SettingGroup::serving, "DURATION",
      "Time allowed to receive a whole request, e.g. 15s",
      set_duration<&Settings::read_timeout, 1, kHour>, show_duration<&Settings::read_timeout>},
-    {"idle-timeout", "AGORA_IDLE_TIMEOUT", "idle_timeout", SettingGroup::serving,
+    {"idle-timeout", "AGORA_IDLE_TIMEOUT", "idle_timeout", SettingGroup::serving, "DURATION",
      "Time a kept-alive connection may wait for its next request, e.g. 60s",
      set_duration<&Settings::idle_timeout, 1, kHour>, show_duration<&Settings::idle_timeout>},
-    {"shutdown-grace", "AGORA_SHUTDOWN_GRACE", "shutdown_grace", SettingGroup::serving,
+    {"shutdown-grace", "AGORA_SHUTDOWN_GRACE", "shutdown_grace", SettingGroup::serving, "DURATION",
      "Time in-flight requests get to finish on SIGTERM, e.g. 10s",
      set_duration<&Settings::shutdown_grace, 0, kHour>, show_duration<&Settings::shutdown_grace>},
-    {"log-level", "AGORA_LOG_LEVEL", "log_level", SettingGroup::operations,
+    {"log-level", "AGORA_LOG_LEVEL", "log_level", SettingGroup::operations, "LEVEL",
      "Least severe log lines written: trace, debug, info, warn or error", set_log_level,
      show_log_level},
 };
@@ -289,9 +303,9 @@ Result<> apply_value(Settings& settings, const SettingSpec& spec, std::string_vi
                      std::string_view source_prefix) {
   auto applied = spec.apply(settings, value);
   if (!applied) {
-    return fail(ErrorKind::invalid_input, fmt::format("{}{}: {}", source_prefix,
-                                                      shown_value(spec, value),
-                                                      applied.error().message));
+    return fail(
+        ErrorKind::invalid_input,
+        fmt::format("{}{}: {}", source_prefix, shown_value(spec, value), applied.error().message));
   }
   return {};
 }
@@ -305,8 +319,7 @@ Result<std::string> toml_value_text(const toml::node& node) {
   std::string_view what = "a date or time";
   if (node.is_table()) what = "a table";
   if (node.is_array()) what = "an array";
-  return fail(ErrorKind::invalid_input,
-              fmt::format("expected a string or a number, not {}", what));
+  return fail(ErrorKind::invalid_input, fmt::format("expected a string or a number, not {}", what));
 }
 
 std::string location(std::string_view file, const toml::source_region& where) {
@@ -317,9 +330,9 @@ Result<std::string> read_file(const std::filesystem::path& path, std::string_vie
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int error = errno;
-    return fail(ErrorKind::invalid_input, fmt::format("{} {}: cannot read it: {}", source,
-                                                      quote_value(path.string()),
-                                                      std::strerror(error)));
+    return fail(ErrorKind::invalid_input,
+                fmt::format("{} {}: cannot read it: {}", source, quote_value(path.string()),
+                            std::strerror(error)));
   }
   std::ostringstream contents;
   contents << in.rdbuf();
@@ -358,10 +371,10 @@ Result<> apply_toml_file(Settings& settings, const std::filesystem::path& path,
     const auto* spec = std::find_if(std::begin(kSpecs), std::end(kSpecs),
                                     [&](const SettingSpec& s) { return s.toml_key == name; });
     if (spec == std::end(kSpecs)) {
-      return fail(ErrorKind::invalid_input,
-                  fmt::format("{}: unknown key {}{}", location(file, key->source()),
-                              quote_value(name),
-                              did_you_mean(name, [](const SettingSpec& s) { return s.toml_key; })));
+      return fail(
+          ErrorKind::invalid_input,
+          fmt::format("{}: unknown key {}{}", location(file, key->source()), quote_value(name),
+                      did_you_mean(name, [](const SettingSpec& s) { return s.toml_key; })));
     }
     const std::string where = location(file, node->source());
     auto text = toml_value_text(*node);
@@ -387,7 +400,9 @@ Environment current_environment() {
   return environment;
 }
 
-std::span<const SettingSpec> setting_specs() { return kSpecs; }
+std::span<const SettingSpec> setting_specs() {
+  return kSpecs;
+}
 
 Result<Settings> load_settings(const ConfigInputs& inputs) {
   Settings settings = inputs.defaults;
@@ -431,11 +446,12 @@ Result<Settings> load_settings(const ConfigInputs& inputs) {
 }
 
 std::vector<std::string> unknown_environment_variables(const Environment& environment) {
-  // Read elsewhere, not settings: the config file's name and the test harness's source path.
+  // Read elsewhere, not settings: the config file's name and the test harness's source path;
+  // AGORA_TEST_* variables configure test suites.
   static constexpr std::string_view kKnown[] = {"AGORA_CONFIG", "AGORA_SOURCE_DIR"};
   std::vector<std::string> unknown;
   for (const auto& [name, value] : environment) {
-    if (!name.starts_with("AGORA_")) continue;
+    if (!name.starts_with("AGORA_") || name.starts_with("AGORA_TEST_")) continue;
     if (std::find(std::begin(kKnown), std::end(kKnown), name) != std::end(kKnown)) continue;
     const bool is_setting = std::any_of(std::begin(kSpecs), std::end(kSpecs),
                                         [&](const SettingSpec& s) { return s.env_var == name; });
@@ -469,16 +485,15 @@ Result<ListenAddress> parse_listen(std::string_view text) {
     const std::string_view host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (host.find(':') != std::string_view::npos) {
-      return fail(ErrorKind::invalid_input,
-                  "put an IPv6 address in brackets, e.g. [::1]:8080");
+      return fail(ErrorKind::invalid_input, "put an IPv6 address in brackets, e.g. [::1]:8080");
     }
     if (host.empty()) {
       return fail(ErrorKind::invalid_input,
                   "the host is missing; use 0.0.0.0:PORT to listen on every interface");
     }
     address.host = std::string(host);
-    const bool looks_numeric =
-        std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+    const bool looks_numeric = std::all_of(
+        host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
     if (looks_numeric) {
       in_addr ignored{};
       if (inet_pton(AF_INET, address.host.c_str(), &ignored) != 1) {
@@ -493,9 +508,9 @@ Result<ListenAddress> parse_listen(std::string_view text) {
 
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 1 ||
-      value > 65535) {
-    return fail(ErrorKind::invalid_input, "the port must be 1-65535");
+  // Port 0 asks the kernel for a free port (tests use it; the server logs the port it got).
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    return fail(ErrorKind::invalid_input, "the port must be 1-65535 (0 picks a free one)");
   }
   address.port = static_cast<std::uint16_t>(value);
   return address;

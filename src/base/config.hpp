@@ -28,7 +28,8 @@ Environment current_environment();
 struct ConfigInputs {
   /// Flags the user actually gave, by setting name (the flag without "--": "listen", "tls-cert").
   std::map<std::string, std::string, std::less<>> flags;
-  /// The environment; only the AGORA_* variables named in setting_specs() and AGORA_CONFIG are read.
+  /// The environment; only the AGORA_* variables named in setting_specs() and AGORA_CONFIG are
+  /// read.
   Environment environment;
   /// The TOML file from --config. When unset, AGORA_CONFIG names the file; when both are unset,
   /// there is no file.
@@ -47,7 +48,8 @@ struct SettingSpec {
   std::string_view env_var;   // e.g. "AGORA_LISTEN"
   std::string_view toml_key;  // e.g. "listen"
   SettingGroup group;
-  std::string_view help;      // one line for --help
+  std::string_view value_name;  // what --help shows for the value, e.g. "HOST:PORT"
+  std::string_view help;        // one line for --help
   /// Parses `value` into `settings`; on failure the error says what is allowed, without naming
   /// the setting or the source (load_settings adds those).
   Result<> (*apply)(Settings& settings, std::string_view value);
@@ -60,7 +62,7 @@ std::span<const SettingSpec> setting_specs();
 
 /// The settings from `inputs`: flag over environment over TOML file over defaults. Errors name
 /// the setting, the source and the value and say what is allowed, e.g.
-/// `--listen "localhost:99999": the port must be 1-65535`.
+/// `--listen "localhost:99999": the port must be 1-65535 (0 picks a free one)`.
 Result<Settings> load_settings(const ConfigInputs& inputs);
 
 /// AGORA_* variables in `environment` that name no setting (likely typos), each with a hint,
@@ -73,7 +75,8 @@ struct ListenAddress {
   std::uint16_t port = 0;
 };
 
-/// Parses HOST:PORT: "127.0.0.1:8080", "[::1]:8080" or "localhost:8080".
+/// Parses HOST:PORT: "127.0.0.1:8080", "[::1]:8080" or "localhost:8080"; port 0 means any free
+/// port.
 Result<ListenAddress> parse_listen(std::string_view text);
 
 /// `url` with any password replaced by "***", safe to print in errors and logs.

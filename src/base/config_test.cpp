@@ -117,14 +117,14 @@ TEST(Config, EveryDeclaredSettingReadsFromEverySource) {
   // One value per setting, each different from its default so a setting that ignored its
   // source would fail. A new setting must be added here.
   const std::map<std::string_view, std::string> samples = {
-      {"data", "/srv/agora"},        {"database", "postgres://agora@db/agora"},
-      {"database-pool", "3"},        {"listen", "10.0.0.1:81"},
-      {"tls-cert", "c.pem"},         {"tls-key", "k.pem"},
-      {"web-dir", "/w"},             {"templates-dir", "/t"},
-      {"io-threads", "5"},           {"worker-threads", "6"},
-      {"max-connections", "7"},      {"max-header-bytes", "2048"},
-      {"read-timeout", "16s"},       {"idle-timeout", "61s"},
-      {"shutdown-grace", "11s"},     {"log-level", "debug"},
+      {"data", "/srv/agora"},    {"database", "postgres://agora@db/agora"},
+      {"database-pool", "3"},    {"listen", "10.0.0.1:81"},
+      {"tls-cert", "c.pem"},     {"tls-key", "k.pem"},
+      {"web-dir", "/w"},         {"templates-dir", "/t"},
+      {"io-threads", "5"},       {"worker-threads", "6"},
+      {"max-connections", "7"},  {"max-header-bytes", "2048"},
+      {"read-timeout", "16s"},   {"idle-timeout", "61s"},
+      {"shutdown-grace", "11s"}, {"log-level", "debug"},
   };
   ASSERT_EQ(samples.size(), setting_specs().size());
   for (const SettingSpec& spec : setting_specs()) {
@@ -163,7 +163,8 @@ TEST(Config, EveryDeclaredSettingReadsFromEverySource) {
 TEST(Config, FlagErrorNamesFlagValueAndRule) {
   ConfigInputs inputs;
   inputs.flags = {{"listen", "localhost:99999"}};
-  EXPECT_EQ(error_of(inputs), R"(--listen "localhost:99999": the port must be 1-65535)");
+  EXPECT_EQ(error_of(inputs),
+            R"(--listen "localhost:99999": the port must be 1-65535 (0 picks a free one))");
 }
 
 TEST(Config, EnvironmentErrorNamesVariableValueAndRule) {
@@ -237,9 +238,11 @@ TEST(Config, ControlCharactersInValuesStayOnOneLine) {
 TEST(Config, TlsCertAndKeyGoTogether) {
   ConfigInputs inputs;
   inputs.flags = {{"tls-cert", "cert.pem"}};
-  EXPECT_EQ(error_of(inputs), "--tls-cert and --tls-key must be given together; only --tls-cert is set");
+  EXPECT_EQ(error_of(inputs),
+            "--tls-cert and --tls-key must be given together; only --tls-cert is set");
   inputs.flags = {{"tls-key", "key.pem"}};
-  EXPECT_EQ(error_of(inputs), "--tls-cert and --tls-key must be given together; only --tls-key is set");
+  EXPECT_EQ(error_of(inputs),
+            "--tls-cert and --tls-key must be given together; only --tls-key is set");
   // Pairs may come from different sources.
   inputs.environment = {{"AGORA_TLS_CERT", "cert.pem"}};
   auto settings = load_settings(inputs);
@@ -252,8 +255,7 @@ TEST(Config, TomlUnknownKeyIsNamedWithItsPlaceAndAHint) {
   TomlFile file("io_threads = 2\nlistn = \"127.0.0.1:80\"\n");
   ConfigInputs inputs;
   inputs.config_file = file.path();
-  EXPECT_EQ(error_of(inputs),
-            file.name() + R"(:2:1: unknown key "listn"; did you mean "listen"?)");
+  EXPECT_EQ(error_of(inputs), file.name() + R"(:2:1: unknown key "listn"; did you mean "listen"?)");
 }
 
 TEST(Config, TomlUnknownKeyWithoutACloseMatch) {
@@ -276,8 +278,10 @@ TEST(Config, TomlBadValueNamesKeyPlaceAndRule) {
   TomlFile file("\nlisten = \"localhost:99999\"\n");
   ConfigInputs inputs;
   inputs.config_file = file.path();
-  EXPECT_EQ(error_of(inputs),
-            file.name() + R"(:2:10: listen "localhost:99999": the port must be 1-65535)");
+  EXPECT_EQ(
+      error_of(inputs),
+      file.name() +
+          R"(:2:10: listen "localhost:99999": the port must be 1-65535 (0 picks a free one))");
 }
 
 TEST(Config, TomlNumbersAndWrongTypes) {
@@ -291,7 +295,8 @@ TEST(Config, TomlNumbersAndWrongTypes) {
 
   TomlFile fraction("io_threads = 1.5\n");
   inputs.config_file = fraction.path();
-  EXPECT_EQ(error_of(inputs), fraction.name() + R"(:1:14: io_threads "1.5": expected a whole number)");
+  EXPECT_EQ(error_of(inputs),
+            fraction.name() + R"(:1:14: io_threads "1.5": expected a whole number)");
 
   TomlFile array("io_threads = [1, 2]\n");
   inputs.config_file = array.path();
@@ -329,6 +334,7 @@ TEST(Config, UnknownAgoraVariablesAreReportedWithHints) {
                                                       {"AGORA_LISTEN", "x"},
                                                       {"AGORA_CONFIG", "x"},
                                                       {"AGORA_SOURCE_DIR", "x"},
+                                                      {"AGORA_TEST_POSTGRES_URL", "x"},
                                                       {"HOME", "/root"}});
   ASSERT_EQ(unknown.size(), 1u);
   EXPECT_EQ(unknown[0], R"(AGORA_LISTN is not a setting; did you mean "AGORA_LISTEN"?)");
@@ -351,6 +357,9 @@ TEST(ParseListen, AcceptsIpv4Ipv6AndHostNames) {
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 443);
+  auto any_port = parse_listen("127.0.0.1:0");
+  ASSERT_TRUE(any_port);
+  EXPECT_EQ(any_port->port, 0);
   auto name = parse_listen("agora.example-council.org:65535");
   ASSERT_TRUE(name);
   EXPECT_EQ(name->host, "agora.example-council.org");
@@ -363,10 +372,10 @@ TEST(ParseListen, ExplainsEachMistake) {
     return r ? std::string("(accepted)") : r.error().message;
   };
   EXPECT_EQ(message("localhost"), "expected HOST:PORT, e.g. 127.0.0.1:8080");
-  EXPECT_EQ(message("localhost:0"), "the port must be 1-65535");
-  EXPECT_EQ(message("localhost:65536"), "the port must be 1-65535");
-  EXPECT_EQ(message("localhost:http"), "the port must be 1-65535");
-  EXPECT_EQ(message("localhost:"), "the port must be 1-65535");
+  EXPECT_EQ(message("localhost:-1"), "the port must be 1-65535 (0 picks a free one)");
+  EXPECT_EQ(message("localhost:65536"), "the port must be 1-65535 (0 picks a free one)");
+  EXPECT_EQ(message("localhost:http"), "the port must be 1-65535 (0 picks a free one)");
+  EXPECT_EQ(message("localhost:"), "the port must be 1-65535 (0 picks a free one)");
   EXPECT_EQ(message("::1:8080"), "put an IPv6 address in brackets, e.g. [::1]:8080");
   EXPECT_EQ(message("[::g]:8080"), "\"::g\" is not an IPv6 address");
   EXPECT_EQ(message("[::1]8080"), "expected HOST:PORT, e.g. 127.0.0.1:8080");
@@ -378,7 +387,8 @@ TEST(ParseListen, ExplainsEachMistake) {
 }
 
 TEST(RedactUrl, HidesPasswordsOnly) {
-  EXPECT_EQ(redact_url("postgres://agora:s3cret@db:5432/agora"), "postgres://agora:***@db:5432/agora");
+  EXPECT_EQ(redact_url("postgres://agora:s3cret@db:5432/agora"),
+            "postgres://agora:***@db:5432/agora");
   EXPECT_EQ(redact_url("postgres://agora@db/agora"), "postgres://agora@db/agora");
   EXPECT_EQ(redact_url("postgres://db/agora?user=a&password=s3cret&sslmode=require"),
             "postgres://db/agora?user=a&password=***&sslmode=require");

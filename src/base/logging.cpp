@@ -16,11 +16,16 @@ namespace {
 
 spdlog::level::level_enum to_spdlog(Level level) noexcept {
   switch (level) {
-    case Level::trace: return spdlog::level::trace;
-    case Level::debug: return spdlog::level::debug;
-    case Level::info: return spdlog::level::info;
-    case Level::warn: return spdlog::level::warn;
-    case Level::error: return spdlog::level::err;
+    case Level::trace:
+      return spdlog::level::trace;
+    case Level::debug:
+      return spdlog::level::debug;
+    case Level::info:
+      return spdlog::level::info;
+    case Level::warn:
+      return spdlog::level::warn;
+    case Level::error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -28,8 +33,8 @@ spdlog::level::level_enum to_spdlog(Level level) noexcept {
 // spdlog adds the timestamp (cached per second, so cheap) and the newline; the rest of the
 // object is built by write(). UTC so lines from every node sort together.
 std::unique_ptr<spdlog::formatter> line_formatter() {
-  return std::make_unique<spdlog::pattern_formatter>(
-      R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ",%v})", spdlog::pattern_time_type::utc, "\n");
+  return std::make_unique<spdlog::pattern_formatter>(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ",%v})",
+                                                     spdlog::pattern_time_type::utc, "\n");
 }
 
 // One logger for the process whose destination can be swapped while other threads log: the
@@ -125,11 +130,16 @@ Result<Level> parse_level(std::string_view name) {
 
 std::string_view to_string(Level level) noexcept {
   switch (level) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -146,9 +156,13 @@ void init(Level level, std::ostream& out) {
   state.logger->set_level(to_spdlog(level));
 }
 
-void set_level(Level level) noexcept { logging().logger->set_level(to_spdlog(level)); }
+void set_level(Level level) noexcept {
+  logging().logger->set_level(to_spdlog(level));
+}
 
-bool enabled(Level level) noexcept { return logging().logger->should_log(to_spdlog(level)); }
+bool enabled(Level level) noexcept {
+  return logging().logger->should_log(to_spdlog(level));
+}
 
 void write(Level level, std::string_view msg, std::span<const Field> fields) {
   Logging& state = logging();
@@ -200,13 +214,27 @@ void append_json_string_body(std::string& out, std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];

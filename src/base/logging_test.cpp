@@ -1,10 +1,9 @@
 #include "base/logging.hpp"
 
-#include <boost/json/src.hpp>  // header-only Boost.JSON, to check every line is valid JSON
 #include <gtest/gtest.h>
+#include <boost/json/src.hpp>  // header-only Boost.JSON, to check every line is valid JSON
 
 #include <cmath>
-#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -48,12 +47,22 @@ TEST_F(Logging, WritesOneJsonObjectPerLineWithTimeLevelAndMessage) {
   EXPECT_EQ(line.at("status").as_int64(), 200);
   EXPECT_EQ(line.at("path").as_string(), "/healthz");
   const std::string time(line.at("time").as_string());
-  EXPECT_TRUE(std::regex_match(time, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
-      << time;
+  // 2026-01-05T09:30:12.345Z: ISO 8601, UTC, milliseconds. (No std::regex: GCC 12 warns
+  // falsely inside it under the sanitizer build's -O1 -Werror.)
+  ASSERT_EQ(time.size(), 24u) << time;
+  for (std::size_t i = 0; i < time.size(); ++i) {
+    const char expected = std::string_view("dddd-dd-ddTdd:dd:dd.dddZ")[i];
+    if (expected == 'd') {
+      EXPECT_TRUE(time[i] >= '0' && time[i] <= '9') << time;
+    } else {
+      EXPECT_EQ(time[i], expected) << time;
+    }
+  }
   // Fields keep their order after time, level and msg.
   EXPECT_TRUE(out_.str().starts_with(R"({"time":")")) << out_.str();
-  EXPECT_NE(out_.str().find(R"("level":"info","msg":"http.access","status":200,"path":"/healthz"})"),
-            std::string::npos)
+  EXPECT_NE(
+      out_.str().find(R"("level":"info","msg":"http.access","status":200,"path":"/healthz"})"),
+      std::string::npos)
       << out_.str();
 }
 

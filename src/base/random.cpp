@@ -32,7 +32,9 @@ SystemRandom::SystemRandom() {
   if (sodium_init() < 0) std::abort();
 }
 
-void SystemRandom::fill(std::span<std::byte> out) { randombytes_buf(out.data(), out.size()); }
+void SystemRandom::fill(std::span<std::byte> out) {
+  randombytes_buf(out.data(), out.size());
+}
 
 Random& system_random() {
   static SystemRandom random;
@@ -48,7 +50,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 

@@ -1,5 +1,5 @@
-#include "base/clock.hpp"
 #include "base/random.hpp"
+#include "base/clock.hpp"
 
 #include <gtest/gtest.h>
 

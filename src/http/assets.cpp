@@ -24,8 +24,8 @@ bool is_safe_asset_path(std::string_view file) {
     return false;
   }
   return std::all_of(file.begin(), file.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '/' || c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+           c == '.' || c == '-' || c == '_';
   });
 }
 
@@ -72,7 +72,8 @@ Result<Assets> Assets::parse(std::string_view manifest_json, std::string_view ur
     if (name == nullptr || !is_safe_asset_path(*name)) {
       return fail(ErrorKind::corrupt, where + ": entry \"" + std::string(key) +
                                           "\" names a file that is not a plain relative path "
-                                          "inside dist/; " + std::string(kBuildAdvice) + " again");
+                                          "inside dist/; " +
+                                          std::string(kBuildAdvice) + " again");
     }
     return std::string(url_prefix) + std::string(*name);
   };

@@ -62,8 +62,8 @@ TEST(Assets, MalformedJsonNamesTheFile) {
 }
 
 TEST(Assets, RefusesFileNamesOutsideDist) {
-  for (const char* file : {"../../etc/passwd", "/etc/passwd", "assets/a b.js", "assets/\\x.js",
-                           "assets/x.js?y"}) {
+  for (const char* file :
+       {"../../etc/passwd", "/etc/passwd", "assets/a b.js", "assets/\\x.js", "assets/x.js?y"}) {
     const std::string manifest =
         std::string(R"({"m": {"isEntry": true, "file": ")") + file + R"("}})";
     auto assets = Assets::parse(manifest);

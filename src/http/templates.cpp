@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,9 +37,9 @@ constexpr std::array<int, 8> kErrorStatuses{400, 403, 404, 405, 413, 429, 500, 5
 
 // Names the page shell sets; page data may not use them, or the shell would show the wrong thing.
 constexpr std::string_view kShellNames[] = {
-    "t",           "lang",       "title",     "has_title",   "breadcrumbs", "has_breadcrumbs",
-    "errors",      "has_errors", "request_id", "has_request_id", "current_path", "navigation",
-    "languages",   "stylesheets", "scripts",  "content"};
+    "t",         "lang",        "title",      "has_title",      "breadcrumbs",  "has_breadcrumbs",
+    "errors",    "has_errors",  "request_id", "has_request_id", "current_path", "navigation",
+    "languages", "stylesheets", "scripts",    "content"};
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -136,9 +136,8 @@ std::string path_href(std::string_view path) {
   std::string out;
   out.reserve(path.size());
   for (const unsigned char c : path) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '/' || c == '-' || c == '.' || c == '_' ||
-                       c == '~';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '/' || c == '-' || c == '.' || c == '_' || c == '~';
     if (plain) {
       out.push_back(static_cast<char>(c));
     } else {
@@ -213,7 +212,7 @@ struct Catalogue {
   std::string language;
   std::string file;
   std::map<std::string, std::string, std::less<>> messages;  // "home.heading" -> text
-  Data globals;  // {t, stylesheets, scripts}
+  Data globals;                                              // {t, stylesheets, scripts}
   // Every "t.…" name a template may use (messages and groups of them) -> its node in `globals`,
   // so a message costs one lookup while rendering. The nodes live on the heap and keep their
   // addresses when the Catalogue moves.
@@ -280,25 +279,36 @@ std::string escape_html_text(const std::string& text) {
   out.reserve(text.size() + text.size() / 8 + 16);
   for (auto it = first; it != text.end(); ++it) {
     switch (*it) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += *it;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += *it;
     }
   }
   return out;
 }
 
-std::string render_with(const Mustache& compiled, kainjow::mustache::basic_context<std::string>& context) {
+std::string render_with(const Mustache& compiled,
+                        kainjow::mustache::basic_context<std::string>& context) {
   StringSink sink;
   sink.text.reserve(16 * 1024);
   // See Template::compiled for why rendering through a const template is safe.
   const_cast<Mustache&>(compiled).render(context, sink);
   return std::move(sink.text);
 }
-
 
 struct Template {
   std::string file;
@@ -310,7 +320,9 @@ struct Template {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorKind::io, "cannot open " + path.string() + ": check that it exists and is readable");
+  if (!in)
+    return fail(ErrorKind::io,
+                "cannot open " + path.string() + ": check that it exists and is readable");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return fail(ErrorKind::io, "cannot read " + path.string());
@@ -321,10 +333,13 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 Result<std::vector<std::filesystem::path>> mustache_files(const std::filesystem::path& folder) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
-  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".mustache") files.push_back(it->path());
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().extension() == ".mustache")
+      files.push_back(it->path());
   }
-  if (ec) return fail(ErrorKind::io, "cannot list templates in " + folder.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorKind::io, "cannot list templates in " + folder.string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -342,8 +357,8 @@ Result<void> flatten_messages(const boost::json::object& object, const std::stri
   for (const auto& [key, value] : object) {
     const std::string name = prefix + std::string(key);
     if (!is_message_key_part(key)) {
-      return fail(ErrorKind::invalid_input, file + ": key \"" + name +
-                                                "\" may only use a-z, 0-9 and _ in each part");
+      return fail(ErrorKind::invalid_input,
+                  file + ": key \"" + name + "\" may only use a-z, 0-9 and _ in each part");
     }
     if (const auto* nested = value.if_object()) {
       AGORA_TRY(flatten_messages(*nested, name + ".", file, out));
@@ -366,12 +381,13 @@ Result<Catalogue> load_catalogue(const std::filesystem::path& messages_folder,
   auto text = read_file(path);
   if (!text) {
     return fail(ErrorKind::not_found, "the message catalogue for language \"" +
-                                          std::string(language) + "\" is missing: " +
-                                          text.error().message);
+                                          std::string(language) +
+                                          "\" is missing: " + text.error().message);
   }
   boost::system::error_code ec;
   const boost::json::value root = boost::json::parse(*text, ec);
-  if (ec) return fail(ErrorKind::invalid_input, catalogue.file + " is not valid JSON: " + ec.message());
+  if (ec)
+    return fail(ErrorKind::invalid_input, catalogue.file + " is not valid JSON: " + ec.message());
   if (!root.is_object()) {
     return fail(ErrorKind::invalid_input, catalogue.file + " must be a JSON object of messages");
   }
@@ -430,12 +446,12 @@ Result<std::string> inline_partials(std::string_view text, const std::string& fi
     const std::string name(trim(text.substr(open + 3, close - open - 3)));
     const auto partial = partials.find(name);
     if (partial == partials.end()) {
-      return fail(ErrorKind::invalid_input, file + ": uses partial \"" + name +
-                                                "\", but there is no partials/" + name +
-                                                ".mustache");
+      return fail(
+          ErrorKind::invalid_input,
+          file + ": uses partial \"" + name + "\", but there is no partials/" + name + ".mustache");
     }
-    auto expanded = inline_partials(partial->second, "partials/" + name + ".mustache", partials,
-                                    depth + 1);
+    auto expanded =
+        inline_partials(partial->second, "partials/" + name + ".mustache", partials, depth + 1);
     if (!expanded) return expanded.error();
     out.append(text.substr(position, open - position));
     out.append(*expanded);
@@ -477,8 +493,8 @@ Result<void> check_tags(std::string_view text, const std::string& file,
     if (close == std::string_view::npos) {
       return fail(ErrorKind::invalid_input, file + ": a tag opened with {{ is not closed");
     }
-    std::string_view tag = text.substr(position + (triple ? 3 : 2),
-                                       close - position - (triple ? 3 : 2));
+    std::string_view tag =
+        text.substr(position + (triple ? 3 : 2), close - position - (triple ? 3 : 2));
     position = close + closer.size();
     tag = trim(tag);
     if (tag.empty()) continue;
@@ -502,8 +518,8 @@ Result<void> check_tags(std::string_view text, const std::string& file,
     for (const Catalogue& catalogue : catalogues) {
       const bool leaf = catalogue.messages.contains(key);
       const auto below = catalogue.messages.lower_bound(std::string(key) + ".");
-      const bool group = below != catalogue.messages.end() &&
-                         below->first.starts_with(std::string(key) + ".");
+      const bool group =
+          below != catalogue.messages.end() && below->first.starts_with(std::string(key) + ".");
       if (!(leaf || (section && group))) {
         return fail(ErrorKind::invalid_input, file + ": uses message \"" + std::string(key) +
                                                   "\", which " + catalogue.file +
@@ -602,6 +618,10 @@ Result<Templates> Templates::load(const std::filesystem::path& folder, const Ass
   std::vector<std::string> required{"meta.language_name", "error.status_other.heading",
                                     "error.status_other.body"};
   for (const auto& item : kNavigation) required.emplace_back(item.message_key);
+  for (const int status : kErrorStatuses) {
+    required.push_back("error.status_" + std::to_string(status) + ".heading");
+    required.push_back("error.status_" + std::to_string(status) + ".body");
+  }
   for (const std::string& key : required) {
     if (!impl->catalogues.front().messages.contains(key)) {
       return fail(ErrorKind::invalid_input, impl->catalogues.front().file + " lacks \"" + key +
@@ -646,9 +666,9 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
                                    const PageContext& context) const {
   const auto found = impl_->pages.find(page);
   if (found == impl_->pages.end()) {
-    throw ErrorException(Error::make(ErrorKind::internal, "there is no template \"" +
-                                                              std::string(page) +
-                                                              ".mustache\" in templates/"));
+    throw ErrorException(
+        Error::make(ErrorKind::internal,
+                    "there is no template \"" + std::string(page) + ".mustache\" in templates/"));
   }
   const Template& tmpl = found->second;
   const Catalogue& catalogue = impl_->catalogue_for(context.language);
@@ -656,9 +676,9 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
   Data request(Data::type::object);
   for (const auto& [key, value] : data) {
     if (std::find(std::begin(kShellNames), std::end(kShellNames), key) != std::end(kShellNames)) {
-      throw ErrorException(Error::make(
-          ErrorKind::internal, "page data for \"" + std::string(page) + "\" uses \"" +
-                                   std::string(key) + "\", a name the page shell sets"));
+      throw ErrorException(Error::make(ErrorKind::internal, "page data for \"" + std::string(page) +
+                                                                "\" uses \"" + std::string(key) +
+                                                                "\", a name the page shell sets"));
     }
     request[std::string(key)] = to_data(value);
   }
@@ -696,9 +716,8 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
     Data item(Data::type::object);
     item["href"] = Data(std::string(entry.href));
     item["label"] = Data(catalogue.messages.find(entry.message_key)->second);
-    const bool current =
-        path.starts_with(entry.href) &&
-        (path.size() == entry.href.size() || path[entry.href.size()] == '/');
+    const bool current = path.starts_with(entry.href) &&
+                         (path.size() == entry.href.size() || path[entry.href.size()] == '/');
     item["current"] = Data(current);
     navigation.push_back(std::move(item));
   }
@@ -730,8 +749,8 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
 
 std::string Templates::render_error(int status, const PageContext& context) const {
   const Catalogue& catalogue = impl_->catalogue_for(context.language);
-  const bool known = std::find(kErrorStatuses.begin(), kErrorStatuses.end(), status) !=
-                     kErrorStatuses.end();
+  const bool known =
+      std::find(kErrorStatuses.begin(), kErrorStatuses.end(), status) != kErrorStatuses.end();
   const std::string prefix =
       known ? "error.status_" + std::to_string(status) + "." : std::string("error.status_other.");
   const std::string& heading = message(catalogue.language, prefix + "heading");
@@ -749,13 +768,15 @@ const std::string& Templates::message(std::string_view language, std::string_vie
   const Catalogue& catalogue = impl_->catalogue_for(language);
   const auto found = catalogue.messages.find(key);
   if (found == catalogue.messages.end()) {
-    throw ErrorException(Error::make(ErrorKind::internal, "there is no message \"" +
-                                                              std::string(key) + "\" in " +
-                                                              catalogue.file));
+    throw ErrorException(
+        Error::make(ErrorKind::internal,
+                    "there is no message \"" + std::string(key) + "\" in " + catalogue.file));
   }
   return found->second;
 }
 
-bool Templates::has_page(std::string_view page) const { return impl_->pages.contains(page); }
+bool Templates::has_page(std::string_view page) const {
+  return impl_->pages.contains(page);
+}
 
 }  // namespace agora::http

@@ -45,9 +45,10 @@ struct PageContext {
   std::string language{kDefaultLanguage};  // one of kLanguages; anything else renders in English
   std::string title;  // already in the reader's language; empty shows the service name alone
   std::vector<Breadcrumb> breadcrumbs;
-  std::vector<ErrorSummaryItem> errors;  // non-empty adds the error summary and "Error:" to the title
-  std::string request_id;                // shown on error pages so support can find the log line
-  std::string current_path = "/";        // the request's path: marks the current navigation item
+  std::vector<ErrorSummaryItem>
+      errors;                      // non-empty adds the error summary and "Error:" to the title
+  std::string request_id;          // shown on error pages so support can find the log line
+  std::string current_path = "/";  // the request's path: marks the current navigation item
 };
 
 /// All page templates and message catalogues, loaded and checked once at start. Rendering is

@@ -44,12 +44,23 @@ std::string escaped(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -63,7 +74,8 @@ Assets test_assets() {
   return Assets::parse(R"({
     "src/main.scss": {"file": "assets/styles-abc123.css", "isEntry": true},
     "src/main.ts": {"file": "assets/main-def456.js", "isEntry": true}
-  })").value();
+  })")
+      .value();
 }
 
 const Templates& real_templates() {
@@ -87,9 +99,9 @@ class TemplateCopy {
  public:
   TemplateCopy() {
     static std::atomic<int> counter{0};
-    folder_ = std::filesystem::temp_directory_path() /
-              ("agora-templates-test-" + std::to_string(::getpid()) + "-" +
-               std::to_string(counter++));
+    folder_ =
+        std::filesystem::temp_directory_path() /
+        ("agora-templates-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(folder_);
     std::filesystem::copy(source_dir() / "templates", folder_,
                           std::filesystem::copy_options::recursive);
@@ -152,7 +164,8 @@ TEST(Templates, RendersTheHomePageInEnglish) {
   EXPECT_TRUE(contains(html, "<a href=\"#main-content\" class=\"govuk-skip-link\""));
   EXPECT_TRUE(contains(html, "Skip to main content"));
   EXPECT_TRUE(contains(html, "<main class=\"govuk-main-wrapper\" id=\"main-content\">"));
-  EXPECT_TRUE(contains(html, "<link rel=\"stylesheet\" href=\"/static/assets/styles-abc123.css\">"));
+  EXPECT_TRUE(
+      contains(html, "<link rel=\"stylesheet\" href=\"/static/assets/styles-abc123.css\">"));
   EXPECT_TRUE(contains(html, "<script type=\"module\" src=\"/static/assets/main-def456.js\">"));
   EXPECT_TRUE(contains(html, "<title>" + escaped(context.title) + " – Agora</title>"));
   // The language switch offers Welsh, named in Welsh, and marks English as current.
@@ -198,7 +211,8 @@ TEST(Templates, EscapesUserControlledText) {
   EXPECT_FALSE(contains(html, "<img src=x"));
   EXPECT_FALSE(contains(html, "<b>home"));
   EXPECT_FALSE(contains(html, "onclick=\"alert"));
-  EXPECT_TRUE(contains(html, "<title>Error: &lt;script&gt;alert(1)&lt;/script&gt; – Agora</title>"));
+  EXPECT_TRUE(
+      contains(html, "<title>Error: &lt;script&gt;alert(1)&lt;/script&gt; – Agora</title>"));
   EXPECT_TRUE(contains(html, "&lt;script&gt;alert(5)&lt;/script&gt;"));
   EXPECT_TRUE(contains(html, "&lt;script&gt;alert(6)&lt;/script&gt;"));
   EXPECT_TRUE(contains(html, "&apos;single&apos; &amp; &quot;double&quot;"));
@@ -241,12 +255,15 @@ TEST(Templates, MarksTheCurrentSectionInTheNavigation) {
   PageContext context = context_in("en");
   context.current_path = "/portal/meetings/12";
   const std::string html = real_templates().render_page("home", {}, context);
-  EXPECT_TRUE(contains(html, "href=\"/portal\" aria-current=\"true\"><strong "
-                             "class=\"govuk-service-navigation__active-fallback\">Portal</strong>"));
-  EXPECT_TRUE(contains(html, "<a class=\"govuk-service-navigation__link\" href=\"/engage\">Engage</a>"));
+  EXPECT_TRUE(contains(html,
+                       "href=\"/portal\" aria-current=\"true\"><strong "
+                       "class=\"govuk-service-navigation__active-fallback\">Portal</strong>"));
+  EXPECT_TRUE(
+      contains(html, "<a class=\"govuk-service-navigation__link\" href=\"/engage\">Engage</a>"));
 
   context.current_path = "/portals";
-  EXPECT_FALSE(contains(real_templates().render_page("home", {}, context), "aria-current=\"true\"><strong"));
+  EXPECT_FALSE(
+      contains(real_templates().render_page("home", {}, context), "aria-current=\"true\"><strong"));
 }
 
 TEST(Templates, RendersErrorPagesWithWhatToDoNextAndTheRequestId) {
@@ -310,6 +327,14 @@ TEST(Templates, MissingWelshMessageFailsLoad) {
   const std::string error = copy.load_error();
   EXPECT_TRUE(contains(error, "cy.json")) << error;
   EXPECT_TRUE(contains(error, "home.start_button")) << error;
+}
+
+TEST(Templates, MessageTheShellNeedsMissingFromEveryCatalogueFailsLoad) {
+  TemplateCopy copy;
+  copy.replace("messages/en.json", "\"portal\": \"Portal\",", "");
+  copy.replace("messages/cy.json", "\"portal\": \"Porth\",", "");
+  const std::string error = copy.load_error();
+  EXPECT_TRUE(contains(error, "layout.nav.portal")) << error;
 }
 
 TEST(Templates, MissingCatalogueFailsLoad) {

@@ -71,9 +71,8 @@ class BackendTest : public ::testing::Test {
       ASSERT_TRUE(admin) << admin.error().message;
       admin_ = std::move(*admin);
       schema_ = fmt::format("agora_test_{}_{}", ::getpid(), std::random_device()());
-      ASSERT_TRUE(admin_->with_connection([&](Connection& c) {
-        return c.execute_script("CREATE SCHEMA " + schema_);
-      }));
+      ASSERT_TRUE(admin_->with_connection(
+          [&](Connection& c) { return c.execute_script("CREATE SCHEMA " + schema_); }));
       // Every pooled connection, even one reopened after a reset, starts in the schema.
       options_.url = fmt::format("{}{}options=-c%20search_path%3D{}", postgres_url_,
                                  postgres_url_.find('?') == std::string::npos ? '?' : '&', schema_);
@@ -86,9 +85,8 @@ class BackendTest : public ::testing::Test {
   void TearDown() override {
     db_.reset();
     if (admin_) {
-      EXPECT_TRUE(admin_->with_connection([&](Connection& c) {
-        return c.execute_script("DROP SCHEMA " + schema_ + " CASCADE");
-      }));
+      EXPECT_TRUE(admin_->with_connection(
+          [&](Connection& c) { return c.execute_script("DROP SCHEMA " + schema_ + " CASCADE"); }));
     }
   }
 

@@ -66,8 +66,7 @@ Result<std::string> BlobStore::put(std::string_view bytes) {
 }
 
 Result<> BlobStore::write_and_rename(WritableFile& file, const std::filesystem::path& temp,
-                                     const std::filesystem::path& target,
-                                     std::string_view bytes) {
+                                     const std::filesystem::path& target, std::string_view bytes) {
   AGORA_TRY(file.append(bytes));
   AGORA_TRY(file.sync());
   AGORA_TRY(file.close());

@@ -118,8 +118,8 @@ TEST(BlobStoreTest, StoresUnderTheSha256OfTheBytes) {
 TEST(BlobStoreTest, BinaryAndEmptyBlobsRoundTrip) {
   TempDir dir;
   auto store = BlobStore::open(dir.path()).value();
-  for (const std::string& bytes : {std::string(), std::string("\0\xff\0\x01", 4),
-                                   std::string(1 << 20, '\x7f')}) {
+  for (const std::string& bytes :
+       {std::string(), std::string("\0\xff\0\x01", 4), std::string(1 << 20, '\x7f')}) {
     auto id = store.put(bytes);
     ASSERT_TRUE(id) << id.error().message;
     EXPECT_EQ(store.get(*id).value(), bytes);
@@ -158,7 +158,10 @@ TEST(BlobStoreTest, IdsThatCouldEscapeTheFolderAreRefused) {
   TempDir dir;
   auto store = BlobStore::open(dir.path()).value();
   const std::string bad[] = {
-      "", "../../etc/passwd", std::string(kHelloId.substr(1)), std::string(kHelloId) + "0",
+      "",
+      "../../etc/passwd",
+      std::string(kHelloId.substr(1)),
+      std::string(kHelloId) + "0",
       "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824",
       "2c/../../../../../../../../../../../../../../../../../../../../../../../../../etc",
       std::string(kHelloId.substr(0, 63)) + "/"};

@@ -17,14 +17,14 @@ std::string_view type_name(const Value& v) {
 }
 
 [[noreturn]] void throw_wrong_type(std::size_t i, const Value& v, std::string_view wanted) {
-  throw ErrorException(fail(ErrorKind::internal,
-                            fmt::format("column {} is {}, not {}", i, type_name(v), wanted)));
+  throw ErrorException(
+      fail(ErrorKind::internal, fmt::format("column {} is {}, not {}", i, type_name(v), wanted)));
 }
 
 bool is_scheme(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") ==
-                           std::string_view::npos;
+  return !s.empty() && s.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == std::string_view::npos;
 }
 
 }  // namespace
@@ -75,8 +75,8 @@ Result<std::unique_ptr<Database>> Database::open(const Options& options) {
     return open_sqlite(std::filesystem::path(path), options);
   }
   if (scheme == "postgres" || scheme == "postgresql") return open_postgres(options.url, options);
-  return fail(ErrorKind::invalid_input, fmt::format("database URL scheme '{}' is not supported; {}",
-                                                    scheme, kAcceptedForms));
+  return fail(ErrorKind::invalid_input,
+              fmt::format("database URL scheme '{}' is not supported; {}", scheme, kAcceptedForms));
 }
 
 }  // namespace agora::store

@@ -18,7 +18,7 @@
 
 namespace agora::store {
 
-/// Which SQL dialect a connection speaks; migrations and the rare dialect-specific query branch on it.
+/// Which SQL dialect a connection speaks; migrations and dialect-specific queries branch on it.
 enum class Dialect { sqlite, postgres };
 
 /// Binary data, bound as a BLOB (SQLite) or BYTEA (PostgreSQL) rather than as text.
@@ -39,20 +39,26 @@ class Row {
  public:
   explicit Row(std::vector<Value> columns) : columns_(std::move(columns)) {}
 
+  /// How many columns the row has.
   std::size_t size() const { return columns_.size(); }
-  bool is_null(std::size_t i) const { return std::holds_alternative<std::nullptr_t>(columns_.at(i)); }
+  /// Whether column i is NULL.
+  bool is_null(std::size_t i) const {
+    return std::holds_alternative<std::nullptr_t>(columns_.at(i));
+  }
   /// Column i as an integer; throws ErrorException if it is not one (a bug in the caller's SQL).
   std::int64_t integer(std::size_t i) const;
   /// Column i as a double (integers convert); throws ErrorException for other types.
   double real(std::size_t i) const;
   /// Column i as text (also returns Bytes contents, so either column type reads as a string).
   const std::string& text(std::size_t i) const;
+  /// Column i as read, whatever its type.
   const Value& value(std::size_t i) const { return columns_.at(i); }
 
  private:
   std::vector<Value> columns_;
 };
 
+/// The values for a statement's `?` placeholders, in order.
 using Params = std::vector<Value>;
 
 /// A single database session. Not thread-safe; lent out by Database for the length of a call.
@@ -61,6 +67,7 @@ using Params = std::vector<Value>;
 class Connection {
  public:
   virtual ~Connection() = default;
+  /// The SQL dialect this connection speaks.
   virtual Dialect dialect() const = 0;
   /// Runs one statement, `?` placeholders bound to `params` in order, and returns its rows
   /// (INSERT ... RETURNING works on both databases).
@@ -77,6 +84,7 @@ struct Options {
   /// Empty: SQLite at data_dir/agora.db. Otherwise "sqlite:PATH" or "postgres://..." /
   /// "postgresql://..." (a libpq connection URI).
   std::string url;
+  /// The data folder; the SQLite database lives there when url is empty.
   std::filesystem::path data_dir = "data";
   /// Most connections open at once; callers beyond that wait up to acquire_timeout.
   int pool_size = 8;
@@ -96,6 +104,7 @@ class Database {
   static Result<std::unique_ptr<Database>> open(const Options& options);
 
   virtual ~Database() = default;
+  /// The SQL dialect of every connection in the pool.
   virtual Dialect dialect() const = 0;
   /// A human-readable description without secrets, e.g. "sqlite data/agora.db".
   virtual std::string describe() const = 0;
@@ -111,7 +120,8 @@ class Database {
   template <typename F>
   auto transaction(F&& fn) -> std::invoke_result_t<F, Connection&>;
 
-  /// Ok when a trivial query answers within the busy timeout; used by /healthz.
+  /// Ok when a trivial query answers; unavailable when no connection frees up within
+  /// acquire_timeout or the server cannot be reached. Used by /healthz.
   virtual Result<> ping() = 0;
 
  protected:

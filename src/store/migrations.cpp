@@ -59,8 +59,9 @@ Result<const Migration*> next_pending(const Recorded& recorded,
                                       std::span<const Migration> migrations) {
   const int known = migrations.empty() ? 0 : migrations.back().version;
   for (const auto& [version, name] : recorded) {
-    const auto m = std::find_if(migrations.begin(), migrations.end(),
-                                [version = version](const Migration& x) { return x.version == version; });
+    const auto m =
+        std::find_if(migrations.begin(), migrations.end(),
+                     [version = version](const Migration& x) { return x.version == version; });
     if (m == migrations.end() && version > known) {
       return fail(ErrorKind::conflict,
                   fmt::format("the database schema is at version {} ('{}') but this agora knows "
@@ -98,8 +99,8 @@ Result<const Migration*> next_pending(const Recorded& recorded,
 Result<> apply(Connection& c, const Migration& m) {
   const std::string_view sql = c.dialect() == Dialect::sqlite ? m.sqlite_sql : m.postgres_sql;
   if (auto done = c.execute_script(sql); !done) {
-    return fail(done.error().kind, fmt::format("migration {} ('{}') failed: {}", m.version,
-                                               m.name, done.error().message));
+    return fail(done.error().kind, fmt::format("migration {} ('{}') failed: {}", m.version, m.name,
+                                               done.error().message));
   }
   AGORA_TRY(c.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                       {std::int64_t{m.version}, std::string(m.name)}));

@@ -34,9 +34,10 @@ class MigrationTest : public testing::BackendTest {
     return out;
   }
   bool table_exists(std::string_view table) {
-    return db().with_connection([&](Connection& c) {
-      return c.query(fmt::format("SELECT COUNT(*) FROM {}", table));
-    }).has_value();
+    return db()
+        .with_connection(
+            [&](Connection& c) { return c.query(fmt::format("SELECT COUNT(*) FROM {}", table)); })
+        .has_value();
   }
 };
 
@@ -91,8 +92,8 @@ TEST_F(MigrationTest, RefusesAnEditedMigration) {
 TEST_F(MigrationTest, RefusesAListThatIsNotStrictlyIncreasing) {
   const Migration backwards[] = {kCreateB, kCreateA};
   const Migration repeated[] = {kCreateA, kCreateA};
-  for (std::span<const Migration> list : {std::span<const Migration>(backwards),
-                                          std::span<const Migration>(repeated)}) {
+  for (std::span<const Migration> list :
+       {std::span<const Migration>(backwards), std::span<const Migration>(repeated)}) {
     auto refused = migrate(db(), list);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().kind, ErrorKind::internal);

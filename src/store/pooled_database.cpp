@@ -6,8 +6,8 @@
 
 namespace agora::store {
 
-PooledDatabase::PooledDatabase(Dialect dialect, std::string description,
-                               ConnectionFactory factory, const Options& options)
+PooledDatabase::PooledDatabase(Dialect dialect, std::string description, ConnectionFactory factory,
+                               const Options& options)
     : dialect_(dialect),
       description_(std::move(description)),
       factory_(std::move(factory)),
@@ -28,15 +28,12 @@ Result<Database::Lease> PooledDatabase::acquire() {
                 "is allowed");
   }
   auto make_lease = [this](PooledConnection* c) {
-    return Lease(c, [this](Connection* lent) {
-      give_back(static_cast<PooledConnection*>(lent));
-    });
+    return Lease(c, [this](Connection* lent) { give_back(static_cast<PooledConnection*>(lent)); });
   };
 
   std::unique_lock lock(mutex_);
-  const bool free = returned_.wait_for(lock, acquire_timeout_, [this] {
-    return !idle_.empty() || open_count_ < pool_size_;
-  });
+  const bool free = returned_.wait_for(
+      lock, acquire_timeout_, [this] { return !idle_.empty() || open_count_ < pool_size_; });
   if (!free) {
     return fail(ErrorKind::unavailable,
                 fmt::format("all {} connections to {} are busy after waiting {} ms; raise the "
@@ -84,7 +81,9 @@ Result<> PooledDatabase::begin(Connection& c) {
   return c.execute_script(dialect_ == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
-Result<> PooledDatabase::commit(Connection& c) { return c.execute_script("COMMIT"); }
+Result<> PooledDatabase::commit(Connection& c) {
+  return c.execute_script("COMMIT");
+}
 
 void PooledDatabase::rollback(Connection& c) noexcept {
   // A failed ROLLBACK leaves the transaction open; recycle() closes the connection then.

@@ -60,7 +60,7 @@ std::vector<std::string_view> secrets_in(std::string_view url) {
 std::string clean_message(std::string_view message, std::string_view url) {
   std::string out;
   for (char c : message) {
-    if (c != '\n') {
+    if (c != '\n' && c != '\t') {
       out += c;
     } else if (!out.empty() && out.back() != ' ') {
       out += ' ';
@@ -102,7 +102,8 @@ Result<Value> read_value(const PGresult* r, int row, int column) {
   const Oid type = PQftype(r, column);
   std::optional<Value> value;
   switch (type) {
-    case kBoolOid: return Value(std::int64_t{text == "t" ? 1 : 0});
+    case kBoolOid:
+      return Value(std::int64_t{text == "t" ? 1 : 0});
     case kInt2Oid:
     case kInt4Oid:
     case kInt8Oid:
@@ -128,7 +129,8 @@ Result<Value> read_value(const PGresult* r, int row, int column) {
       if (bytes) value = Bytes{std::string(reinterpret_cast<const char*>(bytes.get()), size)};
       break;
     }
-    default: return Value(std::string(text));
+    default:
+      return Value(std::string(text));
   }
   if (!value) {
     return fail(ErrorKind::corrupt, fmt::format("postgres: cannot read column {} ('{}') as type {}",
@@ -258,8 +260,8 @@ class PostgresConnection final : public PooledConnection {
       }
     }
     ResultHandle result(PQexecParams(conn_.get(), rewritten.text.c_str(), static_cast<int>(n),
-                                      types.data(), values.data(), lengths.data(),
-                                      formats.data(), 0));
+                                     types.data(), values.data(), lengths.data(), formats.data(),
+                                     0));
     AGORA_TRY(check(result.get()));
     return result;
   }
@@ -287,14 +289,12 @@ class PostgresConnection final : public PooledConnection {
         PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) {
       // The server's parting message and the end of the stream may take two reads; the
       // bound keeps a stream of notifications from holding us here.
-      for (int reads = 0; reads < 4 && PQstatus(conn_.get()) == CONNECTION_OK &&
-                          readable(PQsocket(conn_.get()));
+      for (int reads = 0;
+           reads < 4 && PQstatus(conn_.get()) == CONNECTION_OK && readable(PQsocket(conn_.get()));
            ++reads) {
         PQconsumeInput(conn_.get());
       }
-      fprintf(stderr, "DEBUG status=%d\n", PQstatus(conn_.get()));
       if (PQstatus(conn_.get()) == CONNECTION_BAD) PQreset(conn_.get());
-      fprintf(stderr, "DEBUG after=%d %s\n", PQstatus(conn_.get()), PQerrorMessage(conn_.get()));
     }
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       return fail(ErrorKind::unavailable,

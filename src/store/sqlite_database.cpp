@@ -31,21 +31,26 @@ ErrorKind kind_of(int code) {
   switch (code) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_FOREIGNKEY: return ErrorKind::conflict;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return ErrorKind::conflict;
   }
   switch (code & 0xff) {
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG: return ErrorKind::invalid_input;
+    case SQLITE_TOOBIG:
+      return ErrorKind::invalid_input;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorKind::unavailable;
+    case SQLITE_LOCKED:
+      return ErrorKind::unavailable;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return ErrorKind::corrupt;
+    case SQLITE_NOTADB:
+      return ErrorKind::corrupt;
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return ErrorKind::io;
+    case SQLITE_PERM:
+      return ErrorKind::io;
   }
   return ErrorKind::internal;
 }
@@ -67,8 +72,10 @@ bool only_blank(const char* s) {
 
 Value read_column(sqlite3_stmt* s, int i) {
   switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return std::int64_t{sqlite3_column_int64(s, i)};
-    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
+    case SQLITE_INTEGER:
+      return std::int64_t{sqlite3_column_int64(s, i)};
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(s, i);
     case SQLITE_TEXT: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
       return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(s, i));
@@ -206,9 +213,9 @@ Result<std::unique_ptr<PooledConnection>> SqliteConnection::open(
     const std::filesystem::path& path, std::chrono::milliseconds busy_timeout) {
   sqlite3* raw = nullptr;
   // NOMUTEX: the pool lends each connection to one thread at a time.
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DatabaseHandle db(raw);
   if (rc != SQLITE_OK) {
     return fail(kind_of(rc), fmt::format("cannot open SQLite database '{}': {}", path.string(),

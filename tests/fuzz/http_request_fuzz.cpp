@@ -5,11 +5,16 @@
 // parameters, Accept negotiation, HTML escaping). A crash, a sanitizer report or a broken
 // invariant below is a finding.
 
+// Boost's assertions stay on (no NDEBUG) and go through assertion_failed below, which aborts on
+// all but one known false alarm. Defined before any include so every Boost header sees it.
+#define BOOST_ENABLE_ASSERT_HANDLER
+
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
 
 #include <boost/asio/buffer.hpp>
+#include <boost/assert.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -21,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,13 +62,16 @@ http::Response ok_handler(http::Request&) { return http::Response::text("ok"); }
 const http::Router& router() {
   static const http::Router table = [] {
     http::Router r;
-    r.add("GET", "/", ok_handler, {});
-    r.add("GET", "/healthz", ok_handler, {});
-    r.add("GET", "/metrics", ok_handler, {});
-    r.add("GET", "/static/{path...}", ok_handler, {});
-    r.add("GET", "/spaces/{space}/docs/{id}", ok_handler, {});
+    http::RouteOptions view;
+    view.action = "site.view";
     http::RouteOptions small;
+    small.action = "site.edit";
     small.body_limit = kSmallBodyLimit;
+    r.add("GET", "/", ok_handler, view);
+    r.add("GET", "/healthz", ok_handler, view);
+    r.add("GET", "/metrics", ok_handler, view);
+    r.add("GET", "/static/{path...}", ok_handler, view);
+    r.add("GET", "/spaces/{space}/docs/{id}", ok_handler, view);
     r.add("POST", "/spaces/{space}/docs/{id}", ok_handler, small);
     r.add("PUT", "/docs/{id}", ok_handler, small);
     return r;
@@ -276,6 +285,26 @@ void run_connection(std::string_view data, std::size_t step) {
 }
 
 }  // namespace
+
+namespace boost {
+
+// Beast 1.81's chunked parser asserts n >= 5 when a final chunk "0\r\n" is resumed with fewer
+// than 5 bytes, which a client sending byte by byte can cause; the code after it is correct, and
+// the assertion was fixed upstream (boostorg/beast pull request 2861, Beast 1.86). Every other
+// assertion is a finding.
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+  if (std::strcmp(expr, "n >= 5") == 0 && std::strstr(file, "beast/http/impl/basic_parser.ipp")) return;
+  std::fprintf(stderr, "Boost assertion failed: %s in %s (%s:%ld)\n", expr, function, file, line);
+  std::abort();
+}
+
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file,
+                          long line) {
+  std::fprintf(stderr, "Boost assertion failed: %s (%s) in %s (%s:%ld)\n", expr, msg, function, file, line);
+  std::abort();
+}
+
+}  // namespace boost
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

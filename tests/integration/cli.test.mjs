@@ -150,7 +150,10 @@ describe('configuration sources', () => {
     let stderr = '';
     child.stderr.on('data', (c) => { stderr += c; });
     let exitCode;
-    const exited = new Promise((resolve) => child.on('exit', (code) => { exitCode = code; resolve(code); }));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+      exitCode = code ?? signal;
+      resolve(exitCode);
+    }));
     const probe = (port) => request({ host: '127.0.0.1', port }, { path: '/healthz', timeoutMs: 500 })
       .then((r) => r.status === 200, () => false);
     try {
@@ -160,10 +163,10 @@ describe('configuration sources', () => {
         if (up.length) return up;
         await sleep(100);
       }
-      assert.fail(`the server answered on none of ${ports.join(', ')}; stderr:\n${stderr}`);
+      assert.fail(`the server answered on none of ${ports.join(', ')} (exit: ${exitCode}); stderr:\n${stderr}`);
     } finally {
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, `exit code after SIGTERM; stderr:\n${stderr}`);
+      assert.equal(await exited, 0, `exit code (or signal) after SIGTERM; stderr:\n${stderr}`);
       removeDir(dir);
     }
   }

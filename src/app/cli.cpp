@@ -1,0 +1,323 @@
+#include "app/cli.hpp"
+
+#include "app/demo.hpp"
+#include "app/migrations.hpp"
+#include "app/serve.hpp"
+#include "base/clock.hpp"
+#include "base/logging.hpp"
+#include "store/database.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <ostream>
+#include <system_error>
+#include <vector>
+
+#ifndef AGORA_VERSION
+#define AGORA_VERSION "0.0.0"
+#endif
+#ifndef AGORA_GIT_COMMIT
+#define AGORA_GIT_COMMIT ""
+#endif
+#ifndef AGORA_SOURCE_DIR
+#define AGORA_SOURCE_DIR "."
+#endif
+
+namespace agora::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace log = base::log;
+
+// The flags of one subcommand that name settings, and what the user typed for each.
+struct SettingFlags {
+  std::map<std::string, std::string, std::less<>> values;
+  std::map<std::string, CLI::Option*, std::less<>> options;
+  std::string config_file;
+  CLI::Option* config_option = nullptr;
+};
+
+// Adds a flag for every setting in `groups`, so each setting is declared once (base/config.cpp)
+// and every command that needs it takes it the same way.
+void add_setting_flags(CLI::App& command, SettingFlags& flags,
+                       std::initializer_list<base::SettingGroup> groups,
+                       const base::Settings& defaults) {
+  for (const base::SettingSpec& spec : base::setting_specs()) {
+    if (std::find(groups.begin(), groups.end(), spec.group) == groups.end()) continue;
+    const std::string name(spec.name);
+    CLI::Option* option = command.add_option("--" + name, flags.values[name],
+                                             fmt::format("{} [env {}]", spec.help, spec.env_var));
+    option->type_name(std::string(spec.value_name));
+    if (const std::string shown = spec.show(defaults); !shown.empty()) option->default_str(shown);
+    flags.options[name] = option;
+  }
+  flags.config_option =
+      command.add_option("--config", flags.config_file,
+                         "TOML file of settings; flags and AGORA_* variables override it "
+                         "[env AGORA_CONFIG]");
+  flags.config_option->type_name("FILE");
+}
+
+// Defaults that depend on where the source tree is: web assets and templates.
+base::Settings build_defaults() {
+  base::Settings defaults;
+  defaults.web_dir = fs::path(AGORA_SOURCE_DIR) / "web" / "dist";
+  defaults.templates_dir = fs::path(AGORA_SOURCE_DIR) / "templates";
+  return defaults;
+}
+
+Result<base::Settings> settings_from(const SettingFlags& flags,
+                                     const base::Environment& environment,
+                                     const base::Settings& defaults) {
+  base::ConfigInputs inputs;
+  for (const auto& [name, option] : flags.options) {
+    if (option->count() > 0) inputs.flags.emplace(name, flags.values.at(name));
+  }
+  if (flags.config_option->count() > 0) inputs.config_file = flags.config_file;
+  inputs.environment = environment;
+  inputs.defaults = defaults;
+  return base::load_settings(inputs);
+}
+
+// The database as a person would recognise it, without a password.
+std::string database_name(const base::Settings& settings) {
+  if (settings.database_url.empty()) return (settings.data_dir / "agora.db").string();
+  return base::redact_url(settings.database_url);
+}
+
+struct Command {
+  std::string name;  // "agora migrate", for error lines
+  std::ostream& out;
+  std::ostream& err;
+
+  int usage_error(std::string_view message) const {
+    err << name << ": " << message << "\n";
+    return kExitUsage;
+  }
+  int failure(const Error& error) const {
+    err << name << ": " << error.message << "\n";
+    return error.kind == ErrorKind::invalid_input ? kExitUsage : kExitFailure;
+  }
+};
+
+// The steps every command that touches state shares: settings, logging, the data folder.
+Result<base::Settings> prepare(const SettingFlags& flags, const base::Environment& environment,
+                               const base::Settings& defaults) {
+  auto settings = settings_from(flags, environment, defaults);
+  if (!settings) return settings.error();
+  if (auto level = log::parse_level(settings->log_level)) log::init(*level);
+  for (const std::string& warning : base::unknown_environment_variables(environment)) {
+    log::warn("config.unknown_variable", {{"detail", warning}});
+  }
+  if (auto ready = prepare_data_dir(settings->data_dir); !ready) {
+    // Not a usage error: the value is fine, the file system refused.
+    return fail(ErrorKind::io, ready.error().message);
+  }
+  return settings;
+}
+
+Result<std::unique_ptr<store::Database>> open_database(const base::Settings& settings) {
+  auto db = store::Database::open(store::Options{.url = settings.database_url,
+                                                 .data_dir = settings.data_dir,
+                                                 .pool_size = settings.database_pool_size});
+  if (!db) {
+    return fail(db.error().kind, fmt::format("cannot open the database {}: {}",
+                                             database_name(settings), db.error().message));
+  }
+  return db;
+}
+
+std::string migrations_line(int applied, const store::Database& db) {
+  if (applied == 0) {
+    return fmt::format("No migrations to apply: {} is up to date.\n", db.describe());
+  }
+  return fmt::format("{} migration{} applied to {}.\n", applied, applied == 1 ? "" : "s",
+                     db.describe());
+}
+
+int run_migrate(const Command& command, const base::Settings& settings) {
+  auto db = open_database(settings);
+  if (!db) return command.failure(db.error());
+  auto applied = apply_migrations(**db);
+  if (!applied) return command.failure(applied.error());
+  command.out << migrations_line(*applied, **db);
+  return kExitOk;
+}
+
+int run_demo_load(const Command& command, const base::Settings& settings) {
+  auto db = open_database(settings);
+  if (!db) return command.failure(db.error());
+  auto applied = apply_migrations(**db);
+  if (!applied) return command.failure(applied.error());
+  if (*applied > 0) command.out << migrations_line(*applied, **db);
+  auto loaded = load_demo(**db, base::system_clock());
+  if (!loaded) return command.failure(loaded.error());
+  command.out << describe_demo_load(*loaded);
+  return kExitOk;
+}
+
+// CLI11 reports problems in its own words; these say which argument is wrong and where to look.
+int report_parse_error(const CLI::ParseError& e, const CLI::App& app, const Command& command,
+                       std::span<const std::string> args) {
+  // The deepest subcommand the user reached, so the hint points at the right --help.
+  std::string where = "agora";
+  const CLI::App* reached = &app;
+  for (;;) {
+    const auto chosen = reached->get_subcommands();
+    if (chosen.empty()) break;
+    reached = chosen.front();
+    where += " " + reached->get_name();
+  }
+  const std::string hint = fmt::format("; see {} --help", where);
+
+  const Command at{where, command.out, command.err};
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    // CLI11 says "The following argument(s) was/were not expected: C B A", listing what the
+    // user typed in reverse order. Name the first option typed, else the first word.
+    const std::string_view what = e.what();
+    const auto colon = what.find(": ");
+    std::string_view rest = colon == std::string_view::npos ? what : what.substr(colon + 2);
+    std::string_view first, first_option;
+    while (!rest.empty()) {
+      const auto space = rest.find(' ');
+      const std::string_view word = rest.substr(0, space);
+      first = word;
+      if (word.starts_with("-")) first_option = word;
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    }
+    if (!first_option.empty()) first = first_option;
+    if (first.starts_with("-")) {
+      return at.usage_error(fmt::format("unknown option {}{}", first, hint));
+    }
+    return at.usage_error(fmt::format("unexpected argument \"{}\"{}", first, hint));
+  }
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+      reached->get_subcommands().empty()) {
+    const auto known = reached->get_subcommands([](const CLI::App*) { return true; });
+    if (!known.empty()) {
+      // A missing or misspelt subcommand: name the word typed in its place, if any.
+      std::vector<std::string> path;
+      for (const CLI::App* a = reached; a != &app; a = a->get_parent())
+        path.push_back(a->get_name());
+      for (std::size_t i = 1; i < args.size(); ++i) {
+        if (args[i].starts_with("-")) continue;
+        if (std::find(path.begin(), path.end(), args[i]) != path.end()) continue;
+        return at.usage_error(fmt::format("unknown command \"{}\"{}", args[i], hint));
+      }
+      std::string names;
+      for (const CLI::App* sub : known) {
+        names += names.empty() ? "" : ", ";
+        names += sub->get_name();
+      }
+      return at.usage_error(fmt::format("choose a command: {}{}", names, hint));
+    }
+  }
+  return at.usage_error(std::string(e.what()) + hint);
+}
+
+}  // namespace
+
+int run_cli(std::span<const std::string> args, const base::Environment& environment,
+            std::ostream& out, std::ostream& err) {
+  const base::Settings defaults = build_defaults();
+  CLI::App app("Agora: public services working together, in the open.", "agora");
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::simple);
+
+  SettingFlags serve_flags, migrate_flags, demo_flags;
+  using base::SettingGroup;
+
+  CLI::App* serve_command =
+      app.add_subcommand("serve", "Serve the website (applies migrations first)");
+  add_setting_flags(*serve_command, serve_flags,
+                    {SettingGroup::storage, SettingGroup::serving, SettingGroup::operations},
+                    defaults);
+
+  CLI::App* migrate_command = app.add_subcommand(
+      "migrate", "Bring the database schema up to date and say how many migrations ran");
+  add_setting_flags(*migrate_command, migrate_flags,
+                    {SettingGroup::storage, SettingGroup::operations}, defaults);
+
+  CLI::App* demo_command = app.add_subcommand("demo", "Demo data for trying Agora out");
+  demo_command->require_subcommand(1);
+  CLI::App* demo_load_command = demo_command->add_subcommand(
+      "load", fmt::format("Create the demo organisations and staff (password {}); safe to repeat",
+                          kDemoPassword));
+  add_setting_flags(*demo_load_command, demo_flags,
+                    {SettingGroup::storage, SettingGroup::operations}, defaults);
+
+  CLI::App* version_command = app.add_subcommand("version", "Print the version and git commit");
+
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  Command top{"agora", out, err};
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    return report_parse_error(e, app, top, args);
+  }
+
+  if (version_command->parsed()) {
+    out << version_text() << "\n";
+    return kExitOk;
+  }
+
+  struct Choice {
+    CLI::App* command;
+    const SettingFlags* flags;
+    std::string name;
+  };
+  const Choice choices[] = {{serve_command, &serve_flags, "agora serve"},
+                            {migrate_command, &migrate_flags, "agora migrate"},
+                            {demo_load_command, &demo_flags, "agora demo load"}};
+  for (const Choice& choice : choices) {
+    if (!choice.command->parsed()) continue;
+    const Command command{choice.name, out, err};
+    auto settings = prepare(*choice.flags, environment, defaults);
+    if (!settings) return command.failure(settings.error());
+    if (choice.command == serve_command) return serve(*settings);
+    if (choice.command == migrate_command) return run_migrate(command, *settings);
+    return run_demo_load(command, *settings);
+  }
+  return top.usage_error(
+      "choose a command: serve, migrate, demo load or version; see agora --help");
+}
+
+Result<> prepare_data_dir(const fs::path& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_directory(path, ec)) {
+    return fail(ErrorKind::io,
+                fmt::format("the data folder \"{}\" is a file, not a folder", path.string()));
+  }
+  fs::create_directories(path, ec);
+  if (ec) {
+    return fail(ErrorKind::io, fmt::format("cannot create the data folder \"{}\": {}",
+                                           path.string(), ec.message()));
+  }
+  if (::access(path.c_str(), R_OK | W_OK | X_OK) != 0) {
+    const int error = errno;
+    return fail(ErrorKind::io, fmt::format("cannot read and write the data folder \"{}\": {}",
+                                           path.string(), std::strerror(error)));
+  }
+  return {};
+}
+
+std::string version_text() {
+  const std::string_view commit = AGORA_GIT_COMMIT;
+  if (commit.empty()) return fmt::format("agora {}", AGORA_VERSION);
+  return fmt::format("agora {} (commit {})", AGORA_VERSION, commit);
+}
+
+}  // namespace agora::app
