@@ -24,8 +24,7 @@ build: deps web $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(ASAN_BUILD)/build.ninja: CMakeLists.txt
-	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DAGORA_SANITIZE=ON -DAGORA_BUILD_APP=OFF \
-	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DAGORA_SANITIZE=ON -DAGORA_BUILD_APP=OFF
 
 # Unit tests only, under AddressSanitizer and UndefinedBehaviorSanitizer (g++).
 build-asan: deps $(ASAN_BUILD)/build.ninja

@@ -53,12 +53,18 @@ void add_site_routes(http::Router& router, const Site& site) {
   router.use(authorize(site.policy, site.templates));
   router.use(remember_language);
 
-  // The home page touches nothing but memory, so it is rendered on the I/O thread.
+  // The home page is the same for every anonymous reader of one language, so it is rendered once
+  // per language at start and served from memory on the I/O thread.
+  std::map<std::string, std::string, std::less<>> home_pages;
+  for (std::string_view language : http::kLanguages) {
+    http::PageContext context;
+    context.language = std::string(language);
+    context.title = site.templates.message(language, "home.title");
+    home_pages.emplace(language, site.templates.render_page("home", boost::json::object{}, context));
+  }
   router.add("GET", "/",
-             [&site](http::Request& request) {
-               auto context = page_context(site.templates, request, "home.title");
-               return http::Response::html(
-                   site.templates.render_page("home", boost::json::object{}, context));
+             [pages = std::move(home_pages)](http::Request& request) {
+               return http::Response::html(pages.find(http::choose_language(request))->second);
              },
              {.action = std::string(auth::kSiteView), .blocking = false});
 

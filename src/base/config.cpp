@@ -428,7 +428,7 @@ Result<Settings> load_settings(const ConfigInputs& inputs) {
 
   for (const auto& [name, value] : inputs.flags) {
     const auto* spec = std::find_if(std::begin(kSpecs), std::end(kSpecs),
-                                    [&](const SettingSpec& s) { return s.name == name; });
+                                    [&name = name](const SettingSpec& s) { return s.name == name; });
     if (spec == std::end(kSpecs)) {
       return fail(ErrorKind::invalid_input,
                   fmt::format("unknown option --{}{}", name,
@@ -454,7 +454,7 @@ std::vector<std::string> unknown_environment_variables(const Environment& enviro
     if (!name.starts_with("AGORA_") || name.starts_with("AGORA_TEST_")) continue;
     if (std::find(std::begin(kKnown), std::end(kKnown), name) != std::end(kKnown)) continue;
     const bool is_setting = std::any_of(std::begin(kSpecs), std::end(kSpecs),
-                                        [&](const SettingSpec& s) { return s.env_var == name; });
+                                        [&name = name](const SettingSpec& s) { return s.env_var == name; });
     if (is_setting) continue;
     std::string hint = did_you_mean(name, [](const SettingSpec& s) { return s.env_var; });
     unknown.push_back(fmt::format("{} is not a setting{}", name, hint));

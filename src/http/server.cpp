@@ -567,13 +567,18 @@ awaitable<void> accept_loop(Server::Impl& s) {
       continue;
     }
     if (s.connections.load() >= s.options.max_connections) {
-      static constexpr std::string_view kBusy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-          "Retry-After: 5\r\nConnection: close\r\nContent-Length: 42\r\n\r\n"
-          "The server is busy. Try again in a moment.";
+      // Answered without a coroutine or a parser: the point is to spend nothing on it.
+      Response busy = Response::text("The server is busy. Try again in a moment.", 503);
+      add_security_headers(busy, false);
+      busy.headers.set("X-Request-Id", s.next_request_id());
+      busy.headers.set("Retry-After", "5");
+      busy.headers.set("Connection", "close");
+      std::string bytes = "HTTP/1.1 503 Service Unavailable\r\n";
+      for (const auto& [name, value] : busy.headers.fields()) bytes += name + ": " + value + "\r\n";
+      bytes += fmt::format("Content-Length: {}\r\n\r\n{}", busy.body.size(), busy.body);
       beast::error_code ignored;
       socket.non_blocking(true, ignored);
-      socket.write_some(asio::buffer(kBusy), ignored);
+      socket.write_some(asio::buffer(bytes), ignored);
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
       s.event_log("http.connection_refused",

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  RawConnection, logMessage, rawExchange, request, sleep, startServer,
+  RawConnection, logMessage, rawExchange, request, securityHeaderProblems, sleep, startServer,
 } from './harness.mjs';
 
 let server;
@@ -41,6 +41,7 @@ async function expectStatus(bytes, status, { closes = false } = {}) {
   assert.ok(response, `expected ${status}, but the server closed without answering`);
   assert.equal(response.status, status, `status for ${JSON.stringify(String(bytes).slice(0, 80))}: ${response.text.slice(0, 200)}`);
   assert.ok(response.body.length > 0, 'an error body says what was wrong');
+  assert.deepEqual(securityHeaderProblems(response.headers), [], 'security headers on the error response');
   if (closes) {
     assert.ok(closed || /close/i.test(response.headers.connection ?? ''), 'the server closes the connection after this error');
   }
@@ -283,24 +284,29 @@ describe('connection limit', () => {
       }
       const mark = limited.logMark();
       let sixthOutcome;
+      let sixth = null;
       try {
-        const sixth = await RawConnection.open(limited.port, { timeoutMs: 3000 });
+        sixth = await RawConnection.open(limited.port, { timeoutMs: 3000 });
+      } catch (err) {
+        sixthOutcome = `refused: ${err.code ?? err.message}`;
+      }
+      if (sixth) {
         try {
           await sixth.send('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
           const res = await sixth.readResponse({ timeoutMs: 3000 }).catch((e) => e);
-          if (res === null) sixthOutcome = 'closed';
-          else if (res instanceof Error) sixthOutcome = `hung: ${res.message}`;
-          else sixthOutcome = `status ${res.status}`;
-          if (res && !(res instanceof Error)) {
-            assert.equal(res.status, 503, 'an answer to the 6th can only be 503');
-            assert.ok(await sixth.waitClose(3000), 'and the 6th is closed after the 503');
+          if (res === null) {
             sixthOutcome = 'closed';
+          } else if (res instanceof Error) {
+            sixthOutcome = `left waiting: ${res.message}`;
+          } else {
+            assert.equal(res.status, 503, 'an answer to the 6th can only be 503');
+            assert.deepEqual(securityHeaderProblems(res.headers), [], 'security headers and X-Request-Id on the 503');
+            assert.ok(await sixth.waitClose(3000), 'the 6th is closed after the 503');
+            sixthOutcome = 'closed after 503';
           }
         } finally {
           sixth.destroy();
         }
-      } catch (err) {
-        sixthOutcome = `refused: ${err.code ?? err.message}`;
       }
       assert.ok(/^(closed|refused)/.test(sixthOutcome), `the 6th connection was ${sixthOutcome}`);
       await limited.waitForLog((r) => /connection|limit|capacity/i.test(logMessage(r)) || Number(r.status) === 503,

@@ -166,8 +166,9 @@ describe('configuration sources', () => {
       assert.fail(`the server answered on none of ${ports.join(', ')} (exit: ${exitCode}); stderr:\n${stderr}`);
     } finally {
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, `exit code (or signal) after SIGTERM; stderr:\n${stderr}`);
+      const exit = await exited;
       removeDir(dir);
+      assert.equal(exit, 0, `exit code (or signal) after SIGTERM; stderr:\n${stderr}`);
     }
   }
 
