@@ -5,16 +5,6 @@
 namespace agora::app {
 namespace {
 
-http::PageContext page_context(const http::Templates& templates, const http::Request& request,
-                               std::string_view title_key) {
-  http::PageContext context;
-  context.language = std::string(http::choose_language(request));
-  if (!title_key.empty()) context.title = templates.message(context.language, title_key);
-  context.request_id = request.request_id;
-  context.current_path = request.path;
-  return context;
-}
-
 // Deny by default: a route runs only when auth::Policy allows its action for this principal.
 http::Middleware authorize(const auth::Policy& policy, const http::Templates& templates) {
   return [&policy, &templates](http::Request& request, const http::Next& next) {
@@ -45,7 +35,10 @@ http::Response error_page(const http::Templates& templates, const http::Request&
                               {"request_id", request.request_id}};
     return http::Response::json(boost::json::serialize(boost::json::object{{"error", error}}), status);
   }
-  auto context = page_context(templates, request, "");
+  http::PageContext context;
+  context.language = std::string(http::choose_language(request));
+  context.request_id = request.request_id;
+  context.current_path = request.path;
   return http::Response::html(templates.render_error(status, context), status);
 }
 
