@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ ccache mold pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libpq-dev libsodium-dev libbrotli-dev
+  libssl-dev zlib1g-dev libsqlite3-dev libpq-dev libsodium-dev libbrotli-dev
   libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql sqlite3 clang libclang-rt-14-dev

@@ -1,5 +1,6 @@
 #include "app/cli.hpp"
 
+#include "app/crdt_command.hpp"
 #include "app/demo.hpp"
 #include "app/migrations.hpp"
 #include "app/serve.hpp"
@@ -254,6 +255,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                     {SettingGroup::storage, SettingGroup::operations}, defaults);
 
   CLI::App* version_command = app.add_subcommand("version", "Print the version and git commit");
+  const CrdtCommand crdt_command(app);
 
   std::vector<const char*> argv;
   argv.reserve(args.size());
@@ -269,6 +271,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     return report_parse_error(e, app, top, args);
   }
 
+  if (crdt_command.parsed()) return crdt_command.run(out, err);
   if (version_command->parsed()) {
     out << version_text() << "\n";
     return kExitOk;

@@ -1,0 +1,60 @@
+#pragma once
+// lib0's `any`: the JSON-like values Yjs stores in maps and arrays (ContentAny), plus the JSON
+// text Yjs keeps for embeds, formats and ContentJSON. Numbers are JavaScript numbers (doubles),
+// so encoding picks varInt, float32 or float64 exactly as lib0's writeAny does.
+
+#include "crdt/lib0.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace agora::crdt {
+
+/// One lib0 `any` value.
+struct Any {
+  struct Undefined {
+    friend bool operator==(Undefined, Undefined) = default;
+  };
+  struct BigInt {
+    std::int64_t value = 0;
+    friend bool operator==(BigInt, BigInt) = default;
+  };
+  using Bytes = std::vector<std::uint8_t>;
+  using Array = std::vector<Any>;
+  /// Keys in insertion order, as JavaScript objects keep them (byte-identical re-encoding).
+  using Object = std::vector<std::pair<std::string, Any>>;
+
+  std::variant<Undefined, std::nullptr_t, bool, double, BigInt, std::string, Bytes, Array, Object>
+      value;
+
+  Any() = default;
+  template <typename T>
+    requires std::is_constructible_v<decltype(value), T&&>
+  Any(T&& v) : value(std::forward<T>(v)) {}  // NOLINT: implicit on purpose, like a JS literal
+
+  friend bool operator==(const Any&, const Any&) = default;
+};
+
+/// Deepest nesting of arrays and objects accepted when decoding, so hostile input cannot
+/// exhaust the stack.
+inline constexpr int kMaxAnyDepth = 512;
+
+/// Writes `value` as lib0's writeAny does (tags 127..116).
+void write_any(Encoder& encoder, const Any& value);
+/// Reads one `any`; throws DecodeError on an unknown tag, truncation or nesting deeper than
+/// kMaxAnyDepth.
+Any read_any(Decoder& decoder);
+
+/// JSON.stringify(value) as JavaScript prints it (shortest round-trip numbers, `undefined`
+/// dropped from objects and turned into null in arrays, bytes as an object of indices).
+/// A BigInt, which JSON.stringify refuses, is printed as its decimal digits.
+std::string to_json(const Any& value);
+/// JSON.parse(text); throws DecodeError naming the offset of the first problem. The text
+/// "undefined" parses to Undefined, as Yjs's ContentJSON reader allows.
+Any parse_json(std::string_view text);
+
+}  // namespace agora::crdt

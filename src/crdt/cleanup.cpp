@@ -1,0 +1,316 @@
+// The end of a transaction (cleanupTransactions in yjs/src/utils/Transaction.js): Text
+// formatting cleanup after remote changes, garbage collection of deleted content, and merging
+// of neighbouring structs. Yjs's encoded state depends on all three, so they follow Yjs's order.
+
+#include "crdt/doc.hpp"
+#include "crdt/store.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace agora::crdt {
+
+namespace {
+
+bool is_text_type(const Type* type) {
+  return type->kind() == TypeKind::text || type->kind() == TypeKind::xml_text;
+}
+
+// A formatting attribute's value as Yjs compares them with ===: primitives by value, objects
+// and arrays by identity (the ContentFormat they came from).
+struct AttributeValue {
+  const FormatContent* format = nullptr;  // null: the attribute is not set (JS null)
+
+  bool is_null() const { return format == nullptr || format->json == "null"; }
+  friend bool operator==(const AttributeValue& a, const AttributeValue& b) {
+    if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
+    if (a.format == b.format) return true;
+    const char first = a.format->json.front();
+    if (first == '{' || first == '[') return false;
+    return a.format->json == b.format->json;
+  }
+};
+
+// Attribute key -> value, in insertion order like a JS Map.
+class Attributes {
+ public:
+  AttributeValue get(const std::string& key) const {
+    for (const auto& [k, v] : entries_)
+      if (k == key) return v;
+    return {};
+  }
+  void set(const std::string& key, AttributeValue value) {
+    for (auto& [k, v] : entries_)
+      if (k == key) {
+        v = value;
+        return;
+      }
+    entries_.emplace_back(key, value);
+  }
+  void erase(const std::string& key) {
+    std::erase_if(entries_, [&](const auto& entry) { return entry.first == key; });
+  }
+  // updateCurrentAttributes in YText.js.
+  void update(const FormatContent& format) {
+    if (format.json == "null") {
+      erase(format.key);
+    } else {
+      set(format.key, AttributeValue{&format});
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, AttributeValue>> entries_;
+};
+
+const FormatContent* live_format(const Item* item) {
+  if (item->deleted()) return nullptr;
+  return item->content.get<FormatContent>();
+}
+
+}  // namespace
+
+std::size_t Transaction::merge_with_lefts(std::vector<Item*>& structs, std::size_t pos) {
+  Item* right = structs[pos];
+  std::size_t i = pos;
+  for (; i > 0; --i) {
+    Item* left = structs[i - 1];
+    if (left->deleted() != right->deleted() || left->is_gc() != right->is_gc()) break;
+    if (left->is_gc()) {
+      left->length += right->length;
+    } else {
+      // Item.mergeWith.
+      const bool continues =
+          right->has_origin() && right->origin == left->last_id() && left->right == right &&
+          left->has_right_origin() == right->has_right_origin() &&
+          (!left->has_right_origin() || left->right_origin == right->right_origin) &&
+          left->id.client == right->id.client && left->end_clock() == right->id.clock &&
+          left->content.kind() == right->content.kind();
+      if (!continues || !left->content.try_append(right->content)) break;
+      Type* parent = left->parent;
+      if (parent->marker_item_ == right) {
+        parent->marker_item_ = left;
+        if (left->visible()) parent->marker_index_ -= left->length;
+      }
+      if (right->keep()) left->flags |= Item::kKeep;
+      left->right = right->right;
+      if (left->right != nullptr) left->right->left = left;
+      left->length += right->length;
+      if (right->has_parent_sub()) {
+        auto found = parent->map_.find(right->parent_sub);
+        if (found != parent->map_.end() && found->second == right) found->second = left;
+      }
+    }
+    right = left;
+  }
+  const std::size_t merged = pos - i;
+  if (merged > 0) {
+    const auto first = structs.begin() + static_cast<std::ptrdiff_t>(pos + 1 - merged);
+    const auto last = structs.begin() + static_cast<std::ptrdiff_t>(pos + 1);
+    for (auto it = first; it != last; ++it) store.release(*it);
+    structs.erase(first, last);
+  }
+  return merged;
+}
+
+void Transaction::try_gc_delete_set(const DeleteSet& set) {
+  for (const auto& [client, ranges] : set.clients) {
+    auto& structs = store.clients.at(client);
+    for (auto range = ranges.rbegin(); range != ranges.rend(); ++range) {
+      for (std::size_t si = StructStore::find_index(structs, range->clock);
+           si < structs.size() && structs[si]->id.clock < range->end(); ++si) {
+        Item* item = structs[si];
+        if (!item->is_gc() && item->deleted() && !item->keep()) gc_item(store, item, false);
+      }
+    }
+  }
+}
+
+void Transaction::try_merge_delete_set(const DeleteSet& set) {
+  for (const auto& [client, ranges] : set.clients) {
+    auto& structs = store.clients.at(client);
+    for (auto range = ranges.rbegin(); range != ranges.rend(); ++range) {
+      const auto last_index = static_cast<std::int64_t>(structs.size()) - 1;
+      std::int64_t si = std::min<std::int64_t>(
+          last_index,
+          1 + static_cast<std::int64_t>(StructStore::find_index(structs, range->end() - 1)));
+      while (si > 0 && structs[static_cast<std::size_t>(si)]->id.clock >= range->clock)
+        si -= 1 + static_cast<std::int64_t>(merge_with_lefts(structs, static_cast<std::size_t>(si)));
+    }
+  }
+}
+
+namespace {
+
+// findIndexCleanStart.
+std::size_t index_clean_start(Transaction& t, std::vector<Item*>& structs, Clock clock) {
+  const std::size_t index = StructStore::find_index(structs, clock);
+  Item* item = structs[index];
+  if (item->id.clock < clock && !item->is_gc()) {
+    structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index) + 1,
+                   t.split(item, clock - item->id.clock));
+    return index + 1;
+  }
+  return index;
+}
+
+// iterateStructs: calls f on every struct in [start, start + length), splitting at both ends.
+template <typename F>
+void iterate_structs(Transaction& t, std::vector<Item*>& structs, Clock start,
+                     std::uint64_t length, F&& f) {
+  if (length == 0) return;
+  const Clock end = start + length;
+  std::size_t index = index_clean_start(t, structs, start);
+  do {
+    Item* item = structs[index++];
+    if (end < item->end_clock()) index_clean_start(t, structs, end);
+    f(item);
+  } while (index < structs.size() && structs[index]->id.clock < end);
+}
+
+// cleanupFormattingGap in YText.js.
+void cleanup_formatting_gap(Transaction& t, Item* start, Item* current,
+                            const Attributes& start_attributes, Attributes& current_attributes) {
+  Item* end = start;
+  Attributes end_formats;
+  while (end != nullptr && (!end->countable() || end->deleted())) {
+    if (const FormatContent* format = live_format(end)) end_formats.set(format->key, {format});
+    end = end->right;
+  }
+  bool reached_current = false;
+  while (start != end) {
+    if (current == start) reached_current = true;
+    if (const FormatContent* format = live_format(start)) {
+      const AttributeValue value{format};
+      const AttributeValue start_value = start_attributes.get(format->key);
+      if (end_formats.get(format->key).format != format || start_value == value) {
+        t.delete_item(start);
+        if (!reached_current && current_attributes.get(format->key) == value &&
+            !(start_value == value)) {
+          if (start_value.is_null()) {
+            current_attributes.erase(format->key);
+          } else {
+            current_attributes.set(format->key, start_value);
+          }
+        }
+      }
+      if (!reached_current && !start->deleted()) current_attributes.update(*format);
+    }
+    start = start->right;
+  }
+}
+
+// cleanupContextlessFormattingGap in YText.js.
+void cleanup_contextless_formatting_gap(Transaction& t, Item* item) {
+  while (item != nullptr && item->right != nullptr &&
+         (item->right->deleted() || !item->right->countable()))
+    item = item->right;
+  std::vector<std::string> seen;
+  while (item != nullptr && (item->deleted() || !item->countable())) {
+    if (const FormatContent* format = live_format(item)) {
+      if (std::find(seen.begin(), seen.end(), format->key) != seen.end()) {
+        t.delete_item(item);
+      } else {
+        seen.push_back(format->key);
+      }
+    }
+    item = item->left;
+  }
+}
+
+// cleanupYTextFormatting in YText.js.
+void cleanup_text_formatting(Transaction& t, Item* first) {
+  Item* start = first;
+  Attributes start_attributes;
+  Attributes current_attributes;
+  for (Item* end = first; end != nullptr; end = end->right) {
+    if (end->deleted()) continue;
+    if (const FormatContent* format = end->content.get<FormatContent>()) {
+      current_attributes.update(*format);
+    } else {
+      cleanup_formatting_gap(t, start, end, start_attributes, current_attributes);
+      start_attributes = current_attributes;
+      start = end;
+    }
+  }
+}
+
+}  // namespace
+
+void Transaction::cleanup_formatting(const std::unordered_map<ClientId, Clock>& after_state) {
+  // Types that got a new format item need a full pass; elsewhere only the gaps around deleted
+  // items are tidied (cleanupYTextAfterTransaction).
+  std::vector<Type*> full_cleanup;
+  auto needs_full = [&](Type* type) {
+    return std::find(full_cleanup.begin(), full_cleanup.end(), type) != full_cleanup.end();
+  };
+  for (const auto& [client, after] : after_state) {
+    auto before_it = before_state.find(client);
+    const Clock before = before_it == before_state.end() ? 0 : before_it->second;
+    if (after == before) continue;
+    // Yjs passes the after clock as the length here; the extra range is harmless but splits
+    // the same items, so it is kept.
+    iterate_structs(*this, store.clients.at(client), before, after, [&](Item* item) {
+      if (!item->is_gc() && !item->deleted() && item->content.kind() == ContentKind::format &&
+          !needs_full(item->parent))
+        full_cleanup.push_back(item->parent);
+    });
+  }
+  Transaction formatting(doc, true);
+  for (const auto& [client, ranges] : delete_set.clients) {
+    auto found = store.clients.find(client);
+    if (found == store.clients.end() || found->second.empty()) continue;
+    auto& structs = found->second;
+    const Clock state = structs.back()->end_clock();
+    for (const DeleteRange& range : ranges) {
+      if (range.clock >= state) break;
+      iterate_structs(*this, structs, range.clock, range.length, [&](Item* item) {
+        if (item->is_gc() || !item->parent->has_formatting_ || needs_full(item->parent)) return;
+        if (item->content.kind() == ContentKind::format) {
+          full_cleanup.push_back(item->parent);
+        } else {
+          cleanup_contextless_formatting_gap(formatting, item);
+        }
+      });
+    }
+  }
+  for (Type* type : full_cleanup) cleanup_text_formatting(formatting, type->start_);
+  deferred_ = std::make_unique<Transaction>(std::move(formatting));
+}
+
+void Transaction::cleanup() {
+  delete_set.sort_and_merge();
+  const auto after_state = store.state_vector();
+  if (!local) {
+    const bool needs_formatting_cleanup =
+        std::any_of(changed.begin(), changed.end(), [](const Type* type) {
+          return (type->item_ == nullptr || !type->item_->deleted()) && is_text_type(type) &&
+                 type->has_formatting_;
+        });
+    if (needs_formatting_cleanup) cleanup_formatting(after_state);
+  }
+  if (doc.gc_enabled()) try_gc_delete_set(delete_set);
+  try_merge_delete_set(delete_set);
+  for (const auto& [client, after] : after_state) {
+    auto before_it = before_state.find(client);
+    const Clock before = before_it == before_state.end() ? 0 : before_it->second;
+    if (before == after) continue;
+    auto& structs = store.clients.at(client);
+    const auto first = static_cast<std::int64_t>(
+        std::max<std::size_t>(StructStore::find_index(structs, before), 1));
+    for (auto i = static_cast<std::int64_t>(structs.size()) - 1; i >= first;)
+      i -= 1 + static_cast<std::int64_t>(merge_with_lefts(structs, static_cast<std::size_t>(i)));
+  }
+  for (auto id = merge_structs.rbegin(); id != merge_structs.rend(); ++id) {
+    auto& structs = store.clients.at(id->client);
+    const std::size_t pos = StructStore::find_index(structs, id->clock);
+    if (pos + 1 < structs.size() && merge_with_lefts(structs, pos + 1) > 1) continue;
+    if (pos > 0) merge_with_lefts(structs, pos);
+  }
+  if (deferred_) {
+    std::unique_ptr<Transaction> next = std::move(deferred_);
+    next->cleanup();
+  }
+}
+
+}  // namespace agora::crdt

@@ -1,0 +1,142 @@
+#pragma once
+// Item content: what one Yjs item carries (yjs/src/structs/Content*.js). The numeric kinds are
+// the content refs of the update format, so `static_cast<uint8_t>(kind)` is what goes on the wire.
+
+#include "crdt/any.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace agora::crdt {
+
+class Type;
+
+/// The wire number of each content kind (the low five bits of a struct's info byte).
+enum class ContentKind : std::uint8_t {
+  deleted = 1,
+  json = 2,
+  binary = 3,
+  string = 4,
+  embed = 5,
+  format = 6,
+  type = 7,
+  any = 8,
+  doc = 9,
+};
+
+/// The kinds of shared type (the typeRef written after ContentType).
+enum class TypeKind : std::uint8_t {
+  array = 0,
+  map = 1,
+  text = 2,
+  xml_element = 3,
+  xml_fragment = 4,
+  xml_hook = 5,
+  xml_text = 6,
+  /// A root type that updates name but no reader has asked for yet (Yjs's plain AbstractType).
+  unknown = 255,
+};
+
+/// Content of a deleted or garbage-collected item: only its length survives.
+struct DeletedContent {
+  std::uint64_t length = 0;
+};
+/// Legacy ContentJSON: values as JSON.stringify text, "undefined" for undefined.
+struct JsonContent {
+  std::vector<std::string> values;
+};
+struct BinaryContent {
+  std::vector<std::uint8_t> bytes;
+};
+/// Text, held in UTF-16 because every length and offset in Yjs counts UTF-16 units.
+struct StringContent {
+  std::u16string text;
+};
+/// An embed in a Text; `json` is the value as JSON.stringify prints it.
+struct EmbedContent {
+  std::string json;
+};
+/// A formatting mark in a Text: attribute `key` set to `json` ("null" ends the format).
+struct FormatContent {
+  std::string key;
+  std::string json;
+};
+/// Deletes a Type where it is complete, so this header needs no definition of Type.
+struct TypeDeleter {
+  void operator()(Type* type) const;
+};
+
+/// A nested shared type; the item owns it.
+struct TypeContent {
+  std::unique_ptr<Type, TypeDeleter> type;
+
+  /// A new empty type of `kind` (`name`: an XmlElement's node name or an XmlHook's hook name).
+  static TypeContent make(TypeKind kind, std::string name = {});
+};
+struct AnyContent {
+  std::vector<Any> values;
+};
+/// A subdocument: its guid and the options Yjs keeps for it.
+struct SubdocContent {
+  std::string guid;
+  Any options;
+};
+
+/// One item's content.
+class Content {
+ public:
+  using Variant = std::variant<DeletedContent, JsonContent, BinaryContent, StringContent,
+                               EmbedContent, FormatContent, TypeContent, AnyContent, SubdocContent>;
+
+  Content() = default;
+  template <typename T>
+    requires std::is_constructible_v<Variant, T&&>
+  Content(T&& value) : value_(std::forward<T>(value)) {}  // NOLINT: implicit like a variant
+  Content(Content&&) noexcept;
+  Content& operator=(Content&&) noexcept;
+  ~Content();
+
+  ContentKind kind() const { return static_cast<ContentKind>(value_.index() + 1); }
+  /// Length in clock units (UTF-16 units for strings, elements for arrays).
+  std::uint64_t length() const;
+  /// Whether the content counts towards its parent's length (formats and deletions do not).
+  bool countable() const {
+    return kind() != ContentKind::deleted && kind() != ContentKind::format;
+  }
+
+  /// Cuts this content at `offset` (0 < offset < length), keeping the left part here and
+  /// returning the right part. A surrogate pair cut in half becomes U+FFFD on both sides, as in Yjs.
+  Content split(std::uint64_t offset);
+  /// Appends `right` to this content when Yjs would merge the two; returns whether it did.
+  bool try_append(Content& right);
+  /// A deep copy (types are copied empty, as Yjs's ContentType.copy does).
+  Content copy() const;
+
+  template <typename Encoder>
+  /// Writes the content from `offset` on, as Content*.write does.
+  void write(Encoder& encoder, std::uint64_t offset) const;
+  template <typename Decoder>
+  /// Reads content of `kind` (the low 5 bits of an info byte); throws DecodeError on bad input.
+  static Content read(Decoder& decoder, std::uint8_t kind, int type_depth = 0);
+
+  template <typename T>
+  T* get() {
+    return std::get_if<T>(&value_);
+  }
+  template <typename T>
+  const T* get() const {
+    return std::get_if<T>(&value_);
+  }
+
+ private:
+  Variant value_;
+};
+
+/// UTF-16 <-> UTF-8 conversions. Lone surrogates become U+FFFD, as TextEncoder writes them.
+std::string to_utf8(std::u16string_view text);
+std::u16string to_utf16(std::string_view utf8);
+
+}  // namespace agora::crdt

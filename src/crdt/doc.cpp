@@ -1,0 +1,227 @@
+#include "crdt/doc.hpp"
+
+#include "crdt/store.hpp"
+#include "crdt/update_codec.hpp"
+#include "crdt/updates.hpp"
+
+#include <algorithm>
+
+namespace agora::crdt {
+
+Doc::Doc(ClientId client_id, Options options)
+    : client_id_(client_id), options_(options), store_(std::make_unique<StructStore>()) {}
+
+Doc::~Doc() {
+  // Nested types are owned by items' content; items live in the store. Roots go last.
+  store_.reset();
+}
+
+Type& Doc::root(std::string_view name, TypeKind kind) {
+  auto found = roots_.find(name);
+  if (found == roots_.end()) {
+    auto type = std::make_unique<Type>(kind);
+    type->root_name_ = std::string(name);
+    found = roots_.emplace(std::string(name), std::move(type)).first;
+  } else if (found->second->kind_ == TypeKind::unknown && kind != TypeKind::unknown) {
+    // Like Yjs's doc.get(name, YText) on a root an update created untyped.
+    found->second->kind_ = kind;
+  }
+  return *found->second;
+}
+
+Type* Doc::find_root(std::string_view name) const {
+  auto found = roots_.find(name);
+  return found == roots_.end() ? nullptr : found->second.get();
+}
+
+bool Doc::has_pending() const {
+  return store_->pending_structs.has_value() || store_->pending_delete_set.has_value();
+}
+
+template <typename Decoder>
+Result<void> Doc::apply_with(std::span<const std::uint8_t> update) {
+  // Decode everything first: a malformed update must leave the document untouched.
+  DecodedUpdate decoded;
+  try {
+    Decoder decoder(update);
+    decoded = read_update(decoder, update.size());
+  } catch (const DecodeError& e) {
+    return Error{e.what()};
+  }
+  if (transaction_ != nullptr) {
+    Integrator::apply(*transaction_, std::move(decoded));
+    return {};
+  }
+  Transaction transaction(*this, false);
+  transaction_ = &transaction;
+  Integrator::apply(transaction, std::move(decoded));
+  transaction_ = nullptr;
+  transaction.cleanup();
+  return {};
+}
+
+Result<void> Doc::apply_update(std::span<const std::uint8_t> update, Format format) {
+  if (format == Format::v2) return apply_with<UpdateDecoderV2>(update);
+  return apply_with<UpdateDecoderV1>(update);
+}
+
+namespace {
+
+template <typename Encoder>
+void write_item(Encoder& encoder, const Item& item, std::uint64_t offset) {
+  if (item.is_gc()) {
+    encoder.write_info(0);
+    encoder.write_len(item.length - offset);
+    return;
+  }
+  const bool write_origin = offset > 0 || item.has_origin();
+  const Id origin = offset > 0 ? Id{item.id.client, item.id.clock + offset - 1} : item.origin;
+  const auto info = static_cast<std::uint8_t>(
+      (static_cast<std::uint8_t>(item.content.kind()) & 0x1f) | (write_origin ? 0x80 : 0) |
+      (item.has_right_origin() ? 0x40 : 0) | (item.has_parent_sub() ? 0x20 : 0));
+  encoder.write_info(info);
+  if (write_origin) encoder.write_left_id(origin);
+  if (item.has_right_origin()) encoder.write_right_id(item.right_origin);
+  if (!write_origin && !item.has_right_origin()) {
+    const Type& parent = *item.parent;
+    if (parent.item() == nullptr) {
+      encoder.write_parent_info(true);
+      encoder.write_string(parent.root_name());
+    } else {
+      encoder.write_parent_info(false);
+      encoder.write_left_id(parent.item()->id);
+    }
+    if (item.has_parent_sub()) encoder.write_string(item.parent_sub);
+  }
+  item.content.write(encoder, offset);
+}
+
+// writeClientsStructs: every client whose state is ahead of `target`, highest id first.
+template <typename Encoder>
+void write_clients_structs(Encoder& encoder, const StructStore& store, const StateVector& target) {
+  std::vector<std::pair<ClientId, Clock>> from;
+  for (const auto& [client, structs] : store.clients) {
+    if (structs.empty()) continue;
+    auto wanted = target.find(client);
+    if (wanted == target.end()) {
+      from.emplace_back(client, 0);
+    } else if (structs.back()->end_clock() > wanted->second) {
+      from.emplace_back(client, wanted->second);
+    }
+  }
+  std::sort(from.begin(), from.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  encoder.rest().write_var_uint(from.size());
+  for (auto [client, clock] : from) {
+    const auto& structs = store.clients.at(client);
+    clock = std::max(clock, structs.front()->id.clock);
+    const std::size_t first = StructStore::find_index(structs, clock);
+    encoder.rest().write_var_uint(structs.size() - first);
+    encoder.write_client(client);
+    encoder.rest().write_var_uint(clock);
+    write_item(encoder, *structs[first], clock - structs[first]->id.clock);
+    for (std::size_t i = first + 1; i < structs.size(); ++i) write_item(encoder, *structs[i], 0);
+  }
+}
+
+// createDeleteSetFromStructStore.
+DeleteSet delete_set_of(const StructStore& store) {
+  DeleteSet set;
+  for (const auto& [client, structs] : store.clients) {
+    std::vector<DeleteRange> ranges;
+    for (std::size_t i = 0; i < structs.size(); ++i) {
+      if (!structs[i]->deleted()) continue;
+      const Clock clock = structs[i]->id.clock;
+      std::uint64_t length = structs[i]->length;
+      while (i + 1 < structs.size() && structs[i + 1]->deleted()) length += structs[++i]->length;
+      ranges.push_back({clock, length});
+    }
+    if (!ranges.empty()) set.clients.emplace(client, std::move(ranges));
+  }
+  return set;
+}
+
+template <typename Encoder>
+std::vector<std::uint8_t> encode_store(const StructStore& store, const StateVector& target) {
+  Encoder encoder;
+  write_clients_structs(encoder, store, target);
+  delete_set_of(store).write(encoder);
+  return encoder.to_bytes();
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> Doc::encode_state_as_update(
+    std::span<const std::uint8_t> state_vector, Format format) const {
+  const std::uint8_t empty_vector[] = {0};
+  if (state_vector.empty()) state_vector = empty_vector;
+  auto target = decode_state_vector(state_vector);
+  if (!target) return target.error();
+  std::vector<std::uint8_t> state = format == Format::v1
+                                        ? encode_store<UpdateEncoderV1>(*store_, *target)
+                                        : encode_store<UpdateEncoderV2>(*store_, *target);
+  if (!has_pending()) return state;
+  // Pending data goes out too, merged in exactly as encodeStateAsUpdateV2 does.
+  std::vector<std::vector<std::uint8_t>> parts;
+  parts.push_back(std::move(state));
+  if (store_->pending_delete_set) parts.push_back(*store_->pending_delete_set);
+  if (store_->pending_structs) {
+    auto diff = diff_update_v2(store_->pending_structs->update, state_vector);
+    if (!diff) return diff.error();
+    parts.push_back(std::move(*diff));
+  }
+  if (parts.size() == 1) return std::move(parts.front());
+  if (format == Format::v1) {
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      auto v1 = convert_update_v2_to_v1(parts[i]);
+      if (!v1) return v1.error();
+      parts[i] = std::move(*v1);
+    }
+  }
+  std::vector<std::span<const std::uint8_t>> views(parts.begin(), parts.end());
+  return format == Format::v1 ? merge_updates(views) : merge_updates_v2(views);
+}
+
+StateVector Doc::state_vector() const {
+  StateVector vector;
+  for (const auto& [client, clock] : store_->state_vector()) vector.emplace(client, clock);
+  return vector;
+}
+
+std::vector<std::uint8_t> Doc::encode_state_vector() const {
+  return crdt::encode_state_vector(state_vector());
+}
+
+std::vector<std::uint8_t> Doc::transact(const std::function<void(Transaction&)>& edit) {
+  if (transaction_ != nullptr) {
+    edit(*transaction_);
+    return {};
+  }
+  Transaction transaction(*this, true);
+  transaction_ = &transaction;
+  try {
+    edit(transaction);
+  } catch (...) {
+    transaction_ = nullptr;
+    transaction.cleanup();
+    throw;
+  }
+  transaction_ = nullptr;
+  transaction.cleanup();
+  // writeUpdateMessageFromTransaction: only when something changed.
+  const auto after = store_->state_vector();
+  bool changed = !transaction.delete_set.empty();
+  StateVector before;
+  for (const auto& [client, clock] : transaction.before_state) before.emplace(client, clock);
+  for (const auto& [client, clock] : after) {
+    auto found = before.find(client);
+    if (found == before.end() || found->second != clock) changed = true;
+  }
+  if (!changed) return {};
+  transaction.delete_set.sort_and_merge();
+  UpdateEncoderV1 encoder;
+  write_clients_structs(encoder, *store_, before);
+  transaction.delete_set.write(encoder);
+  return encoder.to_bytes();
+}
+
+}  // namespace agora::crdt

@@ -1,0 +1,209 @@
+#include "crdt/lib0.hpp"
+
+#include <bit>
+#include <cstring>
+#include <string>
+
+namespace agora::crdt {
+
+namespace {
+
+[[noreturn]] void throw_at(std::size_t position, const char* what) {
+  throw DecodeError(std::string(what) + " at byte " + std::to_string(position));
+}
+
+// Writes lib0's varInt from its parts, so magnitudes up to 2^63 (INT64_MIN) and "-0" share one
+// path.
+void write_signed(Encoder& encoder, bool negative, std::uint64_t magnitude) {
+  encoder.write_uint8(static_cast<std::uint8_t>((magnitude > 0x3f ? 0x80 : 0) |
+                                                (negative ? 0x40 : 0) | (magnitude & 0x3f)));
+  magnitude >>= 6;
+  while (magnitude > 0) {
+    encoder.write_uint8(
+        static_cast<std::uint8_t>((magnitude > 0x7f ? 0x80 : 0) | (magnitude & 0x7f)));
+    magnitude >>= 7;
+  }
+}
+
+}  // namespace
+
+void Encoder::write_var_int(std::int64_t value) {
+  const bool negative = value < 0;
+  // Negating in unsigned arithmetic keeps INT64_MIN defined.
+  const std::uint64_t magnitude =
+      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  write_signed(*this, negative, magnitude);
+}
+
+void Encoder::write_var_int_negative_zero() { write_signed(*this, true, 0); }
+
+void Encoder::write_var_string(std::string_view utf8) {
+  write_var_uint(utf8.size());
+  buffer_.insert(buffer_.end(), utf8.begin(), utf8.end());
+}
+
+void Encoder::write_var_bytes(std::span<const std::uint8_t> bytes) {
+  write_var_uint(bytes.size());
+  write_bytes(bytes);
+}
+
+void Encoder::write_bytes(std::span<const std::uint8_t> bytes) {
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+}
+
+void Encoder::write_float32(float value) {
+  const auto bits = std::bit_cast<std::uint32_t>(value);
+  for (int shift = 24; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+}
+
+void Encoder::write_float64(double value) {
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+}
+
+void Encoder::write_big_int64(std::int64_t value) {
+  const auto bits = static_cast<std::uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+}
+
+void Decoder::throw_truncated() const { throw_at(position_, "unexpected end of data"); }
+
+std::uint64_t Decoder::read_var_uint_slow() {
+  const std::size_t start = position_;
+  std::uint64_t value = 0;
+  for (int shift = 0;; shift += 7) {
+    if (position_ >= bytes_.size()) throw_at(start, "truncated varUint");
+    const std::uint8_t byte = bytes_[position_++];
+    const std::uint64_t payload = byte & 0x7f;
+    // The tenth byte holds bit 63 only; anything more does not fit 64 bits.
+    if (shift == 63 && (payload > 1 || (byte & 0x80) != 0)) throw_at(start, "varUint exceeds 64 bits");
+    value |= payload << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+}
+
+std::int64_t Decoder::read_var_int(bool* negative_zero) {
+  const std::size_t start = position_;
+  std::uint8_t byte = read_uint8();
+  const bool negative = (byte & 0x40) != 0;
+  std::uint64_t magnitude = byte & 0x3f;
+  for (int shift = 6; (byte & 0x80) != 0; shift += 7) {
+    if (position_ >= bytes_.size()) throw_at(start, "truncated varInt");
+    byte = bytes_[position_++];
+    const std::uint64_t payload = byte & 0x7f;
+    // Bytes after the ninth continuation carry bits 62 and 63 only (magnitudes up to 2^63).
+    if (shift == 62 && (payload > 3 || (byte & 0x80) != 0)) throw_at(start, "varInt exceeds 64 bits");
+    magnitude |= payload << shift;
+  }
+  constexpr std::uint64_t kTwoTo63 = std::uint64_t{1} << 63;
+  if (magnitude > kTwoTo63 || (magnitude == kTwoTo63 && !negative)) {
+    throw_at(start, "varInt exceeds 64 bits");
+  }
+  if (negative_zero != nullptr) *negative_zero = negative && magnitude == 0;
+  return negative ? static_cast<std::int64_t>(std::uint64_t{0} - magnitude)
+                  : static_cast<std::int64_t>(magnitude);
+}
+
+std::string_view Decoder::read_var_string() {
+  const std::size_t start = position_;
+  const std::uint64_t length = read_var_uint();
+  if (length > remaining()) throw_at(start, "string longer than the remaining data");
+  const std::string_view text(reinterpret_cast<const char*>(bytes_.data() + position_),
+                              static_cast<std::size_t>(length));
+  if (!is_valid_utf8(text)) throw_at(start, "string is not valid UTF-8");
+  position_ += static_cast<std::size_t>(length);
+  return text;
+}
+
+std::span<const std::uint8_t> Decoder::read_var_bytes() {
+  const std::size_t start = position_;
+  const std::uint64_t length = read_var_uint();
+  if (length > remaining()) throw_at(start, "byte array longer than the remaining data");
+  return read_bytes(static_cast<std::size_t>(length));
+}
+
+std::span<const std::uint8_t> Decoder::read_bytes(std::size_t count) {
+  if (count > remaining()) throw_truncated();
+  const auto result = bytes_.subspan(position_, count);
+  position_ += count;
+  return result;
+}
+
+float Decoder::read_float32() {
+  const auto raw = read_bytes(4);
+  std::uint32_t bits = 0;
+  for (const std::uint8_t byte : raw) bits = (bits << 8) | byte;
+  return std::bit_cast<float>(bits);
+}
+
+double Decoder::read_float64() {
+  const auto raw = read_bytes(8);
+  std::uint64_t bits = 0;
+  for (const std::uint8_t byte : raw) bits = (bits << 8) | byte;
+  return std::bit_cast<double>(bits);
+}
+
+std::int64_t Decoder::read_big_int64() {
+  const auto raw = read_bytes(8);
+  std::uint64_t bits = 0;
+  for (const std::uint8_t byte : raw) bits = (bits << 8) | byte;
+  return static_cast<std::int64_t>(bits);
+}
+
+std::size_t utf16_length(std::string_view utf8) {
+  // Every code point starts with one non-continuation byte; those of four bytes (lead >= 0xF0)
+  // are surrogate pairs in UTF-16.
+  std::size_t units = 0;
+  for (const char c : utf8) {
+    const auto byte = static_cast<std::uint8_t>(c);
+    units += (byte & 0xc0) != 0x80;
+    units += byte >= 0xf0;
+  }
+  return units;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
+  const auto* const end = p + text.size();
+  while (p < end) {
+    // Skip ASCII eight bytes at a time: most text is mostly ASCII.
+    if (end - p >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const std::uint8_t lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t length;
+    std::uint8_t second_min = 0x80;
+    std::uint8_t second_max = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) second_min = 0xa0;  // overlong
+      if (lead == 0xed) second_max = 0x9f;  // UTF-16 surrogates
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) second_min = 0x90;  // overlong
+      if (lead == 0xf4) second_max = 0x8f;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - p) < length) return false;
+    if (p[1] < second_min || p[1] > second_max) return false;
+    for (std::size_t i = 2; i < length; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
+}  // namespace agora::crdt

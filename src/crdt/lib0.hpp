@@ -1,0 +1,100 @@
+#pragma once
+// lib0's binary encoding (lib0/encoding.js, lib0/decoding.js): the integers, strings and byte
+// arrays every Yjs message is made of.
+
+#include "crdt/error.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agora::crdt {
+
+/// Appends lib0-encoded values to a growing byte buffer.
+class Encoder {
+ public:
+  /// Writes one raw byte.
+  void write_uint8(std::uint8_t value) { buffer_.push_back(value); }
+  /// Writes an unsigned integer, 7 bits per byte, low bits first (values up to 2^64-1).
+  void write_var_uint(std::uint64_t value) {
+    while (value > 0x7f) {
+      buffer_.push_back(static_cast<std::uint8_t>(0x80 | (value & 0x7f)));
+      value >>= 7;
+    }
+    buffer_.push_back(static_cast<std::uint8_t>(value));
+  }
+  /// Writes a signed integer; the first byte carries the sign in bit 0x40.
+  void write_var_int(std::int64_t value);
+  /// Writes lib0's "-0" (a sign bit with magnitude 0), which JavaScript numbers can hold.
+  void write_var_int_negative_zero();
+  /// Writes a UTF-8 string as varUint(byte length) + bytes.
+  void write_var_string(std::string_view utf8);
+  /// Writes varUint(length) + bytes.
+  void write_var_bytes(std::span<const std::uint8_t> bytes);
+  /// Writes bytes with no length prefix.
+  void write_bytes(std::span<const std::uint8_t> bytes);
+  /// Big-endian IEEE 754 values and a big-endian two's-complement 64-bit integer.
+  void write_float32(float value);
+  void write_float64(double value);
+  void write_big_int64(std::int64_t value);
+
+  /// The bytes written so far.
+  const std::vector<std::uint8_t>& bytes() const { return buffer_; }
+  std::size_t size() const { return buffer_.size(); }
+  /// Moves the bytes out, leaving the encoder empty.
+  std::vector<std::uint8_t> take() { return std::move(buffer_); }
+
+ private:
+  std::vector<std::uint8_t> buffer_;
+};
+
+/// Reads lib0-encoded values from a byte span it does not own. Every read checks bounds and
+/// throws DecodeError naming what was wrong (truncated, overlong integer, invalid UTF-8).
+class Decoder {
+ public:
+  Decoder() = default;
+  explicit Decoder(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+
+  bool done() const { return position_ >= bytes_.size(); }
+  std::size_t position() const { return position_; }
+  std::size_t remaining() const { return bytes_.size() - position_; }
+
+  std::uint8_t read_uint8() {
+    if (position_ >= bytes_.size()) throw_truncated();
+    return bytes_[position_++];
+  }
+  /// Reads a varUint; refuses more than 64 bits.
+  std::uint64_t read_var_uint() {
+    // Most varUints in an update are single bytes; keep that case inline.
+    if (position_ < bytes_.size() && bytes_[position_] < 0x80) return bytes_[position_++];
+    return read_var_uint_slow();
+  }
+  /// Reads a varInt; sets *negative_zero when the encoding was lib0's "-0".
+  std::int64_t read_var_int(bool* negative_zero = nullptr);
+  /// Reads varUint(length) + UTF-8 bytes, checking they are valid UTF-8; the view points into
+  /// the decoder's input.
+  std::string_view read_var_string();
+  std::span<const std::uint8_t> read_var_bytes();
+  std::span<const std::uint8_t> read_bytes(std::size_t count);
+  float read_float32();
+  double read_float64();
+  std::int64_t read_big_int64();
+
+ private:
+  std::uint64_t read_var_uint_slow();
+  [[noreturn]] void throw_truncated() const;
+
+  std::span<const std::uint8_t> bytes_;
+  std::size_t position_ = 0;
+};
+
+/// The length of a UTF-8 string in UTF-16 code units (what JavaScript's String.length gives).
+std::size_t utf16_length(std::string_view utf8);
+
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF),
+/// the same test as the fatal TextDecoder lib0 reads strings with.
+bool is_valid_utf8(std::string_view text);
+
+}  // namespace agora::crdt

@@ -1,0 +1,34 @@
+#pragma once
+// Reading shared types the way Yjs presents them: Text as a string or a delta, Map and Array
+// as their toJSON(), Xml types as their toString().
+
+#include "crdt/any.hpp"
+#include "crdt/type.hpp"
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace agora::crdt {
+
+/// The visible text of a Text or XmlText (YText.toString), in UTF-8.
+std::string text_to_string(const Type& text);
+
+/// One operation of a Text's delta (YText.toDelta): a run of text, an embed or a nested type,
+/// with the formatting attributes in force (values as JSON text, in the order Yjs keeps them).
+struct DeltaOp {
+  std::variant<std::u16string, Any, const Type*> insert;
+  std::vector<std::pair<std::string, std::string>> attributes;
+};
+/// YText.toDelta() without snapshots.
+std::vector<DeltaOp> text_to_delta(const Type& text);
+
+/// JSON text of `type.toJSON()`: Map -> object, Array -> array, Text -> string, Xml -> its
+/// toString() as a JSON string, as JSON.stringify would print it.
+std::string type_to_json(const Type& type);
+
+/// `type.toString()` for XmlFragment, XmlElement, XmlText and XmlHook.
+std::string xml_to_string(const Type& type);
+
+}  // namespace agora::crdt

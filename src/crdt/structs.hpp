@@ -1,0 +1,87 @@
+#pragma once
+// Structs as an update carries them, before a document integrates them (the refs of
+// readClientsStructRefs in yjs/src/utils/encoding.js). Documents read updates into these;
+// merging and diffing updates without a document works on them alone.
+
+#include "crdt/content.hpp"
+#include "crdt/delete_set.hpp"
+#include "crdt/id.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace agora::crdt {
+
+/// What an item names as its parent when neither origin is present.
+struct ParentRef {
+  enum class Kind : std::uint8_t { none, root, item };
+  Kind kind = Kind::none;
+  /// The root type's name (Kind::root).
+  std::string root;
+  /// The id of the item holding the parent type (Kind::item).
+  Id item;
+};
+
+enum class StructKind : std::uint8_t { gc, skip, item };
+
+/// One struct of an update.
+struct DecodedStruct {
+  StructKind kind = StructKind::item;
+  Id id;
+  std::uint64_t length = 0;
+  bool has_origin = false;
+  bool has_right_origin = false;
+  bool has_parent_sub = false;
+  Id origin;
+  Id right_origin;
+  ParentRef parent;
+  std::string parent_sub;
+  Content content;
+
+  Clock end_clock() const { return id.clock + length; }
+  /// Drops the first `offset` clocks, as Yjs does when it writes or integrates a struct from
+  /// the middle (the origin becomes the unit just before the new start).
+  void trim_front(std::uint64_t offset);
+  /// Cuts the struct at `offset` and returns the right part (origin = the last unit kept).
+  DecodedStruct split(std::uint64_t offset);
+  /// Appends `right` when Yjs's mergeUpdates would merge them; returns whether it did.
+  bool try_append(DecodedStruct& right);
+  /// Writes the struct from `offset` on (Item.write / GC.write / Skip.write).
+  template <typename Encoder>
+  void write(Encoder& encoder, std::uint64_t offset) const;
+};
+
+/// The structs of one client in an update, in clock order.
+struct ClientStructs {
+  ClientId client = 0;
+  std::vector<DecodedStruct> structs;
+};
+
+/// A whole decoded update.
+struct DecodedUpdate {
+  /// Client blocks in the order the update lists them.
+  std::vector<ClientStructs> clients;
+  DeleteSet delete_set;
+};
+
+/// Reads the client blocks of an update (not the delete set that follows). Checks clocks stay
+/// below 2^53, counts match the bytes present and references to a client's own later clocks;
+/// throws DecodeError naming the problem. At most `max_structs` structs are accepted in all, so
+/// memory stays proportional to the input even when v2's run-length columns repeat forever.
+template <typename Decoder>
+std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t max_structs);
+
+/// The struct limit for an update of `update_size` bytes.
+inline std::uint64_t max_structs_for(std::size_t update_size) { return 64 * update_size + 1024; }
+
+/// Reads a whole update (client blocks, then the delete set).
+template <typename Decoder>
+DecodedUpdate read_update(Decoder& decoder, std::size_t update_size);
+
+/// Writes structs[first..] of one client starting at `clock` (writeStructs in encoding.js).
+template <typename Encoder>
+void write_client_structs(Encoder& encoder, ClientId client,
+                          const std::vector<DecodedStruct>& structs, Clock clock);
+
+}  // namespace agora::crdt
