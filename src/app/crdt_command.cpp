@@ -206,10 +206,11 @@ CrdtCommand::CrdtCommand(CLI::App& app) {
   apply_ = command_->add_subcommand(
       "apply", "Apply each FILE's updates to a new document; print one JSON line per FILE. " + framing);
   apply_->add_flag("--v2", v2_, "The updates are in Yjs's v2 format");
-  apply_->add_option("--text", texts_, "A root Text to print")->type_name("NAME");
-  apply_->add_option("--map", maps_, "A root Map to print")->type_name("NAME");
-  apply_->add_option("--array", arrays_, "A root Array to print")->type_name("NAME");
-  apply_->add_option("--xml", xmls_, "A root XmlFragment to print")->type_name("NAME");
+  // One NAME per flag, so the FILEs that follow are not taken as more names.
+  apply_->add_option("--text", texts_, "A root Text to print")->type_name("NAME")->allow_extra_args(false);
+  apply_->add_option("--map", maps_, "A root Map to print")->type_name("NAME")->allow_extra_args(false);
+  apply_->add_option("--array", arrays_, "A root Array to print")->type_name("NAME")->allow_extra_args(false);
+  apply_->add_option("--xml", xmls_, "A root XmlFragment to print")->type_name("NAME")->allow_extra_args(false);
   apply_->add_option("FILE", files_, "Update files")->required();
 
   merge_ = command_->add_subcommand("merge", "Merge each FILE's updates without a document. " + framing);

@@ -70,8 +70,16 @@ void normalize_like_js(Any::Object& entries) {
     }
   }
 
-  bool has_duplicate = false;
+  // Entry indices sorted by key, stable so equal keys stay in assignment order.
   std::vector<std::size_t> by_key;
+  auto sort_by_key = [&] {
+    by_key.resize(n);
+    std::iota(by_key.begin(), by_key.end(), std::size_t{0});
+    std::stable_sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
+      return entries[a].first < entries[b].first;
+    });
+  };
+  bool has_duplicate = false;
   if (n <= 8) {
     for (std::size_t i = 0; i < n && !has_duplicate; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
@@ -82,11 +90,7 @@ void normalize_like_js(Any::Object& entries) {
       }
     }
   } else {
-    by_key.resize(n);
-    std::iota(by_key.begin(), by_key.end(), std::size_t{0});
-    std::stable_sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
-      return entries[a].first < entries[b].first;
-    });
+    sort_by_key();
     for (std::size_t i = 1; i < n; ++i) {
       if (entries[by_key[i - 1]].first == entries[by_key[i]].first) {
         has_duplicate = true;
@@ -97,13 +101,7 @@ void normalize_like_js(Any::Object& entries) {
   if (!has_index_key && !has_duplicate) return;
 
   if (has_duplicate) {
-    if (by_key.empty()) {
-      by_key.resize(n);
-      std::iota(by_key.begin(), by_key.end(), std::size_t{0});
-      std::stable_sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
-        return entries[a].first < entries[b].first;
-      });
-    }
+    if (by_key.empty()) sort_by_key();
     std::vector<bool> keep(n, true);
     for (std::size_t i = 0; i < n;) {
       std::size_t j = i + 1;
@@ -175,8 +173,9 @@ void write_number(Encoder& encoder, double number) {
 std::size_t checked_count(Decoder& decoder, std::size_t start) {
   const std::uint64_t count = decoder.read_var_uint();
   if (count > decoder.remaining()) {
-    throw DecodeError("any at byte " + std::to_string(start) + " declares " + std::to_string(count) +
-                      " elements but only " + std::to_string(decoder.remaining()) + " bytes follow");
+    throw DecodeError("any at byte " + std::to_string(start) + " declares " +
+                      std::to_string(count) + " elements but only " +
+                      std::to_string(decoder.remaining()) + " bytes follow");
   }
   return static_cast<std::size_t>(count);
 }
@@ -214,7 +213,8 @@ Any read_any_at_depth(Decoder& decoder, int depth) {
     case kTagObject:
       break;
     default:
-      throw DecodeError("unknown any type " + std::to_string(tag) + " at byte " + std::to_string(start));
+      throw DecodeError("unknown any type " + std::to_string(tag) + " at byte " +
+                        std::to_string(start));
   }
   if (depth >= kMaxAnyDepth) {
     throw DecodeError("any at byte " + std::to_string(start) + " nests deeper than " +
@@ -262,12 +262,14 @@ void append_js_number(std::string& out, double number) {
   // Integers below 2^53 are by far the most common numbers; print them directly.
   if (number < 9007199254740992.0 && std::trunc(number) == number) {
     char buffer[24];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, static_cast<std::uint64_t>(number));
+    const auto result =
+        std::to_chars(buffer, buffer + sizeof buffer, static_cast<std::uint64_t>(number));
     out.append(buffer, result.ptr);
     return;
   }
   char buffer[40];
-  const auto result = std::to_chars(buffer, buffer + sizeof buffer, number, std::chars_format::scientific);
+  const auto result =
+      std::to_chars(buffer, buffer + sizeof buffer, number, std::chars_format::scientific);
   const std::string_view text(buffer, static_cast<std::size_t>(result.ptr - buffer));
   const std::size_t e_position = text.find('e');
   std::string digits;
@@ -275,8 +277,8 @@ void append_js_number(std::string& out, double number) {
     if (c != '.') digits += c;
   }
   int exponent = 0;
-  std::from_chars(text.data() + e_position + 1 + (text[e_position + 1] == '+'), text.data() + text.size(),
-                  exponent);
+  std::from_chars(text.data() + e_position + 1 + (text[e_position + 1] == '+'),
+                  text.data() + text.size(), exponent);
   const int k = static_cast<int>(digits.size());
   const int n = exponent + 1;  // position of the decimal point relative to the digits
   if (k <= n && n <= 21) {
@@ -312,13 +314,27 @@ void append_json_string(std::string& out, std::string_view text) {
     out.append(text, run_start, i - run_start);
     run_start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -395,7 +411,8 @@ class JsonParser {
 
  private:
   [[noreturn]] void fail(const char* what) const {
-    throw DecodeError(std::string("invalid JSON at offset ") + std::to_string(position_) + ": " + what);
+    throw DecodeError(std::string("invalid JSON at offset ") + std::to_string(position_) + ": " +
+                      what);
   }
 
   void skip_whitespace() {
@@ -562,14 +579,30 @@ class JsonParser {
       if (position_ >= text_.size()) fail("unterminated escape");
       const char escape = text_[position_++];
       switch (escape) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned unit = read_hex4();
           if (unit >= 0xd800 && unit <= 0xdbff && text_.substr(position_, 2) == "\\u") {
@@ -597,7 +630,9 @@ class JsonParser {
 
   double parse_number() {
     const std::size_t start = position_;
-    auto digit_at = [&](std::size_t i) { return i < text_.size() && text_[i] >= '0' && text_[i] <= '9'; };
+    auto digit_at = [&](std::size_t i) {
+      return i < text_.size() && text_[i] >= '0' && text_[i] <= '9';
+    };
     bool negative = false;
     if (text_[position_] == '-') {
       negative = true;
@@ -699,7 +734,9 @@ void write_any(Encoder& encoder, const Any& value) {
              value.value);
 }
 
-Any read_any(Decoder& decoder) { return read_any_at_depth(decoder, 0); }
+Any read_any(Decoder& decoder) {
+  return read_any_at_depth(decoder, 0);
+}
 
 std::string to_json(const Any& value) {
   std::string out;

@@ -46,7 +46,9 @@ inline constexpr int kMaxAnyDepth = 512;
 /// Writes `value` as lib0's writeAny does (tags 127..116).
 void write_any(Encoder& encoder, const Any& value);
 /// Reads one `any`; throws DecodeError on an unknown tag, truncation or nesting deeper than
-/// kMaxAnyDepth.
+/// kMaxAnyDepth. Objects come back as lib0's readAny leaves them in JavaScript: a repeated key
+/// keeps its first position and last value, array-index keys ("0", "7") move first in ascending
+/// order, and a "__proto__" key is dropped, so re-encoding matches Yjs byte for byte.
 Any read_any(Decoder& decoder);
 
 /// JSON.stringify(value) as JavaScript prints it (shortest round-trip numbers, `undefined`
@@ -54,7 +56,9 @@ Any read_any(Decoder& decoder);
 /// A BigInt, which JSON.stringify refuses, is printed as its decimal digits.
 std::string to_json(const Any& value);
 /// JSON.parse(text); throws DecodeError naming the offset of the first problem. The text
-/// "undefined" parses to Undefined, as Yjs's ContentJSON reader allows.
+/// "undefined" parses to Undefined, as Yjs's ContentJSON reader allows. Object keys are ordered
+/// as in read_any ("__proto__" stays, as JSON.parse keeps it); a lone surrogate escape such as
+/// "\ud800" becomes U+FFFD, which is what Yjs's TextEncoder writes for it.
 Any parse_json(std::string_view text);
 
 }  // namespace agora::crdt

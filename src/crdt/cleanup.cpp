@@ -3,6 +3,7 @@
 // of neighbouring structs. Yjs's encoded state depends on all three, so they follow Yjs's order.
 
 #include "crdt/doc.hpp"
+#include "crdt/formatting.hpp"
 #include "crdt/store.hpp"
 
 #include <algorithm>
@@ -14,58 +15,6 @@ namespace {
 
 bool is_text_type(const Type* type) {
   return type->kind() == TypeKind::text || type->kind() == TypeKind::xml_text;
-}
-
-// A formatting attribute's value as Yjs compares them with ===: primitives by value, objects
-// and arrays by identity (the ContentFormat they came from).
-struct AttributeValue {
-  const FormatContent* format = nullptr;  // null: the attribute is not set (JS null)
-
-  bool is_null() const { return format == nullptr || format->json == "null"; }
-  friend bool operator==(const AttributeValue& a, const AttributeValue& b) {
-    if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
-    if (a.format == b.format) return true;
-    const char first = a.format->json.front();
-    if (first == '{' || first == '[') return false;
-    return a.format->json == b.format->json;
-  }
-};
-
-// Attribute key -> value, in insertion order like a JS Map.
-class Attributes {
- public:
-  AttributeValue get(const std::string& key) const {
-    for (const auto& [k, v] : entries_)
-      if (k == key) return v;
-    return {};
-  }
-  void set(const std::string& key, AttributeValue value) {
-    for (auto& [k, v] : entries_)
-      if (k == key) {
-        v = value;
-        return;
-      }
-    entries_.emplace_back(key, value);
-  }
-  void erase(const std::string& key) {
-    std::erase_if(entries_, [&](const auto& entry) { return entry.first == key; });
-  }
-  // updateCurrentAttributes in YText.js.
-  void update(const FormatContent& format) {
-    if (format.json == "null") {
-      erase(format.key);
-    } else {
-      set(format.key, AttributeValue{&format});
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, AttributeValue>> entries_;
-};
-
-const FormatContent* live_format(const Item* item) {
-  if (item->deleted()) return nullptr;
-  return item->content.get<FormatContent>();
 }
 
 }  // namespace
@@ -168,38 +117,6 @@ void iterate_structs(Transaction& t, std::vector<Item*>& structs, Clock start,
   } while (index < structs.size() && structs[index]->id.clock < end);
 }
 
-// cleanupFormattingGap in YText.js.
-void cleanup_formatting_gap(Transaction& t, Item* start, Item* current,
-                            const Attributes& start_attributes, Attributes& current_attributes) {
-  Item* end = start;
-  Attributes end_formats;
-  while (end != nullptr && (!end->countable() || end->deleted())) {
-    if (const FormatContent* format = live_format(end)) end_formats.set(format->key, {format});
-    end = end->right;
-  }
-  bool reached_current = false;
-  while (start != end) {
-    if (current == start) reached_current = true;
-    if (const FormatContent* format = live_format(start)) {
-      const AttributeValue value{format};
-      const AttributeValue start_value = start_attributes.get(format->key);
-      if (end_formats.get(format->key).format != format || start_value == value) {
-        t.delete_item(start);
-        if (!reached_current && current_attributes.get(format->key) == value &&
-            !(start_value == value)) {
-          if (start_value.is_null()) {
-            current_attributes.erase(format->key);
-          } else {
-            current_attributes.set(format->key, start_value);
-          }
-        }
-      }
-      if (!reached_current && !start->deleted()) current_attributes.update(*format);
-    }
-    start = start->right;
-  }
-}
-
 // cleanupContextlessFormattingGap in YText.js.
 void cleanup_contextless_formatting_gap(Transaction& t, Item* item) {
   while (item != nullptr && item->right != nullptr &&
@@ -207,7 +124,7 @@ void cleanup_contextless_formatting_gap(Transaction& t, Item* item) {
     item = item->right;
   std::vector<std::string> seen;
   while (item != nullptr && (item->deleted() || !item->countable())) {
-    if (const FormatContent* format = live_format(item)) {
+    if (FormatContent* format = live_format(item)) {
       if (std::find(seen.begin(), seen.end(), format->key) != seen.end()) {
         t.delete_item(item);
       } else {
@@ -225,7 +142,7 @@ void cleanup_text_formatting(Transaction& t, Item* first) {
   Attributes current_attributes;
   for (Item* end = first; end != nullptr; end = end->right) {
     if (end->deleted()) continue;
-    if (const FormatContent* format = end->content.get<FormatContent>()) {
+    if (FormatContent* format = end->content.get<FormatContent>()) {
       current_attributes.update(*format);
     } else {
       cleanup_formatting_gap(t, start, end, start_attributes, current_attributes);
@@ -237,17 +154,15 @@ void cleanup_text_formatting(Transaction& t, Item* first) {
 
 }  // namespace
 
-void Transaction::cleanup_formatting(const std::unordered_map<ClientId, Clock>& after_state) {
+void Transaction::cleanup_formatting() {
   // Types that got a new format item need a full pass; elsewhere only the gaps around deleted
   // items are tidied (cleanupYTextAfterTransaction).
   std::vector<Type*> full_cleanup;
   auto needs_full = [&](Type* type) {
     return std::find(full_cleanup.begin(), full_cleanup.end(), type) != full_cleanup.end();
   };
-  for (const auto& [client, after] : after_state) {
-    auto before_it = before_state.find(client);
-    const Clock before = before_it == before_state.end() ? 0 : before_it->second;
-    if (after == before) continue;
+  for (const auto& [client, before] : advanced_) {
+    const Clock after = store.state(client);
     // Yjs passes the after clock as the length here; the extra range is harmless but splits
     // the same items, so it is kept.
     iterate_structs(*this, store.clients.at(client), before, after, [&](Item* item) {
@@ -280,21 +195,17 @@ void Transaction::cleanup_formatting(const std::unordered_map<ClientId, Clock>& 
 
 void Transaction::cleanup() {
   delete_set.sort_and_merge();
-  const auto after_state = store.state_vector();
   if (!local) {
     const bool needs_formatting_cleanup =
         std::any_of(changed.begin(), changed.end(), [](const Type* type) {
           return (type->item_ == nullptr || !type->item_->deleted()) && is_text_type(type) &&
                  type->has_formatting_;
         });
-    if (needs_formatting_cleanup) cleanup_formatting(after_state);
+    if (needs_formatting_cleanup) cleanup_formatting();
   }
   if (doc.gc_enabled()) try_gc_delete_set(delete_set);
   try_merge_delete_set(delete_set);
-  for (const auto& [client, after] : after_state) {
-    auto before_it = before_state.find(client);
-    const Clock before = before_it == before_state.end() ? 0 : before_it->second;
-    if (before == after) continue;
+  for (const auto& [client, before] : advanced_) {
     auto& structs = store.clients.at(client);
     const auto first = static_cast<std::int64_t>(
         std::max<std::size_t>(StructStore::find_index(structs, before), 1));

@@ -96,19 +96,10 @@ void write_item(Encoder& encoder, const Item& item, std::uint64_t offset) {
   item.content.write(encoder, offset);
 }
 
-// writeClientsStructs: every client whose state is ahead of `target`, highest id first.
+// writeStructs for each (client, clock) in `from`, highest client id first.
 template <typename Encoder>
-void write_clients_structs(Encoder& encoder, const StructStore& store, const StateVector& target) {
-  std::vector<std::pair<ClientId, Clock>> from;
-  for (const auto& [client, structs] : store.clients) {
-    if (structs.empty()) continue;
-    auto wanted = target.find(client);
-    if (wanted == target.end()) {
-      from.emplace_back(client, 0);
-    } else if (structs.back()->end_clock() > wanted->second) {
-      from.emplace_back(client, wanted->second);
-    }
-  }
+void write_structs_since(Encoder& encoder, const StructStore& store,
+                         std::vector<std::pair<ClientId, Clock>> from) {
   std::sort(from.begin(), from.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   encoder.rest().write_var_uint(from.size());
   for (auto [client, clock] : from) {
@@ -121,6 +112,22 @@ void write_clients_structs(Encoder& encoder, const StructStore& store, const Sta
     write_item(encoder, *structs[first], clock - structs[first]->id.clock);
     for (std::size_t i = first + 1; i < structs.size(); ++i) write_item(encoder, *structs[i], 0);
   }
+}
+
+// writeClientsStructs: every client whose state is ahead of `target`.
+template <typename Encoder>
+void write_clients_structs(Encoder& encoder, const StructStore& store, const StateVector& target) {
+  std::vector<std::pair<ClientId, Clock>> from;
+  for (const auto& [client, structs] : store.clients) {
+    if (structs.empty()) continue;
+    auto wanted = target.find(client);
+    if (wanted == target.end()) {
+      from.emplace_back(client, 0);
+    } else if (structs.back()->end_clock() > wanted->second) {
+      from.emplace_back(client, wanted->second);
+    }
+  }
+  write_structs_since(encoder, store, std::move(from));
 }
 
 // createDeleteSetFromStructStore.
@@ -208,18 +215,10 @@ std::vector<std::uint8_t> Doc::transact(const std::function<void(Transaction&)>&
   transaction_ = nullptr;
   transaction.cleanup();
   // writeUpdateMessageFromTransaction: only when something changed.
-  const auto after = store_->state_vector();
-  bool changed = !transaction.delete_set.empty();
-  StateVector before;
-  for (const auto& [client, clock] : transaction.before_state) before.emplace(client, clock);
-  for (const auto& [client, clock] : after) {
-    auto found = before.find(client);
-    if (found == before.end() || found->second != clock) changed = true;
-  }
-  if (!changed) return {};
+  if (transaction.delete_set.empty() && transaction.advanced_clients().empty()) return {};
   transaction.delete_set.sort_and_merge();
   UpdateEncoderV1 encoder;
-  write_clients_structs(encoder, *store_, before);
+  write_structs_since(encoder, *store_, transaction.advanced_clients());
   transaction.delete_set.write(encoder);
   return encoder.to_bytes();
 }

@@ -2,6 +2,7 @@
 // A Yjs document in C++: integrates v1 and v2 updates exactly as Yjs 13.6 does, encodes its
 // state byte for byte like Yjs, and edits its shared types locally.
 
+#include "crdt/editing.hpp"  // TextEditor and the other editors of shared types
 #include "crdt/error.hpp"
 #include "crdt/id.hpp"
 #include "crdt/type.hpp"
@@ -20,7 +21,6 @@ namespace agora::crdt {
 
 class StructStore;
 struct Transaction;
-class TextEditor;
 
 /// Update encodings.
 enum class Format { v1, v2 };
@@ -83,17 +83,6 @@ class Doc {
   friend class Integrator;
   template <typename Decoder>
   Result<void> apply_with(std::span<const std::uint8_t> update);
-};
-
-/// Text editing (YText.insert / delete / format) on a Text or XmlText type.
-class TextEditor {
- public:
-  /// Inserts UTF-16 `text` at UTF-16 offset `index`.
-  static void insert(Transaction& transaction, Type& text, std::uint64_t index,
-                     std::u16string_view content);
-  /// Deletes `length` UTF-16 units from `index`.
-  static void erase(Transaction& transaction, Type& text, std::uint64_t index,
-                    std::uint64_t length);
 };
 
 }  // namespace agora::crdt

@@ -30,6 +30,9 @@ std::vector<std::uint8_t> merge_v2(std::span<const std::uint8_t> a,
 struct ClientRefs {
   std::vector<DecodedStruct>* refs = nullptr;
   std::size_t next = 0;
+  /// Moved to the pending rest; kept in place so pointers to it stay valid (Yjs empties the
+  /// object it still holds in curStructsTarget rather than freeing it).
+  bool removed = false;
   std::size_t size() const { return refs == nullptr ? 0 : refs->size(); }
 };
 
@@ -117,7 +120,7 @@ class IntegrationRun {
     if (s.kind == StructKind::gc || r.parent == nullptr) {
       item->flags = Item::kGc | Item::kDeleted;
       item->content = DeletedContent{s.length};
-      store_.add(item);
+      t_.add_struct(item);
       return;
     }
     item->left = r.left;
@@ -145,12 +148,38 @@ class IntegrationRun {
   Doc& doc_;
 };
 
+namespace {
+
+// A small map kept in a vector: updates name few clients, and a node-based map would cost an
+// allocation per entry on every update.
+template <typename V>
+class SmallMap {
+ public:
+  V* find(ClientId key) {
+    for (auto& [k, v] : entries_)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  V& operator[](ClientId key) {
+    if (V* found = find(key)) return *found;
+    return entries_.emplace_back(key, V{}).second;
+  }
+  bool empty() const { return entries_.empty(); }
+  std::vector<std::pair<ClientId, V>>& entries() { return entries_; }
+
+ private:
+  std::vector<std::pair<ClientId, V>> entries_;
+};
+
+}  // namespace
+
 std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>& blocks) {
-  std::map<ClientId, ClientRefs> client_refs;
+  SmallMap<ClientRefs> client_refs;
   // A client listed twice keeps only its last block, as in Yjs.
   for (auto& block : blocks) client_refs[block.client] = ClientRefs{&block.structs, 0};
-  std::vector<ClientId> ids;
-  for (const auto& [client, refs] : client_refs) ids.push_back(client);  // ascending
+  std::vector<ClientId> ids;  // ascending; the highest client is integrated first
+  for (const auto& [client, refs] : client_refs.entries()) ids.push_back(client);
+  std::sort(ids.begin(), ids.end());
   if (ids.empty()) return std::nullopt;
 
   auto next_target = [&]() -> ClientRefs* {
@@ -166,23 +195,28 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
 
   std::vector<DecodedStruct*> stack;
   std::map<ClientId, std::vector<const DecodedStruct*>> rest;
-  std::unordered_map<ClientId, Clock> missing_sv;
+  SmallMap<Clock> missing_sv;
   auto update_missing = [&](ClientId client, Clock clock) {
-    auto [it, inserted] = missing_sv.emplace(client, clock);
-    if (!inserted && it->second > clock) it->second = clock;
+    Clock* known = missing_sv.find(client);
+    if (known == nullptr) {
+      missing_sv[client] = clock;
+    } else if (*known > clock) {
+      *known = clock;
+    }
   };
-  std::unordered_map<ClientId, Clock> state_cache;
+  SmallMap<Clock> state_cache;
   auto add_stack_to_rest = [&] {
     for (DecodedStruct* s : stack) {
       const ClientId client = s->id.client;
-      auto found = client_refs.find(client);
-      if (found != client_refs.end()) {
-        ClientRefs& refs = found->second;
-        refs.next--;
+      ClientRefs* refs = client_refs.find(client);
+      if (refs != nullptr && !refs->removed) {
+        refs->next--;
         auto& list = rest[client];
         list.clear();
-        for (std::size_t i = refs.next; i < refs.size(); ++i) list.push_back(&(*refs.refs)[i]);
-        client_refs.erase(found);
+        for (std::size_t i = refs->next; i < refs->size(); ++i) list.push_back(&(*refs->refs)[i]);
+        refs->removed = true;
+        refs->refs = nullptr;
+        refs->next = 0;
       } else {
         rest[client] = {s};
       }
@@ -195,10 +229,8 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
   while (true) {
     if (head->kind != StructKind::skip) {
       const ClientId client = head->id.client;
-      auto cached = state_cache.find(client);
-      if (cached == state_cache.end())
-        cached = state_cache.emplace(client, store_.state(client)).first;
-      const Clock local_clock = cached->second;
+      Clock* cached = state_cache.find(client);
+      const Clock local_clock = cached != nullptr ? *cached : (state_cache[client] = store_.state(client));
       if (local_clock < head->id.clock) {
         // An earlier update from this client is missing.
         stack.push_back(head);
@@ -210,13 +242,13 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
             head->kind == StructKind::item ? missing_dependency(*head) : std::nullopt;
         if (missing) {
           stack.push_back(head);
-          auto refs = client_refs.find(*missing);
-          if (refs == client_refs.end() || refs->second.next == refs->second.size()) {
+          ClientRefs* refs = client_refs.find(*missing);
+          if (refs == nullptr || refs->removed || refs->next == refs->size()) {
             // This update depends on one that has not arrived.
             update_missing(*missing, store_.state(*missing));
             add_stack_to_rest();
           } else {
-            head = &(*refs->second.refs)[refs->second.next++];
+            head = &(*refs->refs)[refs->next++];
             continue;
           }
         } else {
@@ -251,7 +283,9 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
     for (const DecodedStruct* s : structs) s->write(encoder, 0);
   }
   encoder.rest().write_var_uint(0);  // no deletes
-  return Rest{std::move(missing_sv), encoder.to_bytes()};
+  std::unordered_map<ClientId, Clock> missing(missing_sv.entries().begin(),
+                                               missing_sv.entries().end());
+  return Rest{std::move(missing), encoder.to_bytes()};
 }
 
 std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const DeleteSet& set) {

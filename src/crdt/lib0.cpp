@@ -8,7 +8,7 @@ namespace agora::crdt {
 
 namespace {
 
-[[noreturn]] void throw_at(std::size_t position, const char* what) {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_at(std::size_t position, const char* what) {
   throw DecodeError(std::string(what) + " at byte " + std::to_string(position));
 }
 
@@ -30,12 +30,14 @@ void write_signed(Encoder& encoder, bool negative, std::uint64_t magnitude) {
 void Encoder::write_var_int(std::int64_t value) {
   const bool negative = value < 0;
   // Negating in unsigned arithmetic keeps INT64_MIN defined.
-  const std::uint64_t magnitude =
-      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  const std::uint64_t magnitude = negative ? std::uint64_t{0} - static_cast<std::uint64_t>(value)
+                                           : static_cast<std::uint64_t>(value);
   write_signed(*this, negative, magnitude);
 }
 
-void Encoder::write_var_int_negative_zero() { write_signed(*this, true, 0); }
+void Encoder::write_var_int_negative_zero() {
+  write_signed(*this, true, 0);
+}
 
 void Encoder::write_var_string(std::string_view utf8) {
   write_var_uint(utf8.size());
@@ -53,52 +55,74 @@ void Encoder::write_bytes(std::span<const std::uint8_t> bytes) {
 
 void Encoder::write_float32(float value) {
   const auto bits = std::bit_cast<std::uint32_t>(value);
-  for (int shift = 24; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
 }
 
 void Encoder::write_float64(double value) {
   const auto bits = std::bit_cast<std::uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
 }
 
 void Encoder::write_big_int64(std::int64_t value) {
   const auto bits = static_cast<std::uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    buffer_.push_back(static_cast<std::uint8_t>(bits >> shift));
 }
 
-void Decoder::throw_truncated() const { throw_at(position_, "unexpected end of data"); }
+void Decoder::throw_truncated() const {
+  throw_at(position_, "unexpected end of data");
+}
+
+// The loops below work on local copies of the position and data pointer: the input is
+// unsigned char, which may alias the decoder's own members, so the compiler would otherwise
+// reload and store position_ around every byte.
 
 std::uint64_t Decoder::read_var_uint_slow() {
+  const std::uint8_t* const data = bytes_.data();
+  const std::size_t size = bytes_.size();
   const std::size_t start = position_;
+  std::size_t position = start;
   std::uint64_t value = 0;
   for (int shift = 0;; shift += 7) {
-    if (position_ >= bytes_.size()) throw_at(start, "truncated varUint");
-    const std::uint8_t byte = bytes_[position_++];
+    if (position >= size) throw_at(start, "truncated varUint");
+    const std::uint8_t byte = data[position++];
     const std::uint64_t payload = byte & 0x7f;
     // The tenth byte holds bit 63 only; anything more does not fit 64 bits.
-    if (shift == 63 && (payload > 1 || (byte & 0x80) != 0)) throw_at(start, "varUint exceeds 64 bits");
+    if (shift == 63 && (payload > 1 || (byte & 0x80) != 0))
+      throw_at(start, "varUint exceeds 64 bits");
     value |= payload << shift;
-    if ((byte & 0x80) == 0) return value;
+    if ((byte & 0x80) == 0) {
+      position_ = position;
+      return value;
+    }
   }
 }
 
-std::int64_t Decoder::read_var_int(bool* negative_zero) {
+std::int64_t Decoder::read_var_int_slow(bool* negative_zero) {
+  const std::uint8_t* const data = bytes_.data();
+  const std::size_t size = bytes_.size();
   const std::size_t start = position_;
-  std::uint8_t byte = read_uint8();
+  std::size_t position = start;
+  if (position >= size) throw_truncated();
+  std::uint8_t byte = data[position++];
   const bool negative = (byte & 0x40) != 0;
   std::uint64_t magnitude = byte & 0x3f;
   for (int shift = 6; (byte & 0x80) != 0; shift += 7) {
-    if (position_ >= bytes_.size()) throw_at(start, "truncated varInt");
-    byte = bytes_[position_++];
+    if (position >= size) throw_at(start, "truncated varInt");
+    byte = data[position++];
     const std::uint64_t payload = byte & 0x7f;
     // Bytes after the ninth continuation carry bits 62 and 63 only (magnitudes up to 2^63).
-    if (shift == 62 && (payload > 3 || (byte & 0x80) != 0)) throw_at(start, "varInt exceeds 64 bits");
+    if (shift == 62 && (payload > 3 || (byte & 0x80) != 0))
+      throw_at(start, "varInt exceeds 64 bits");
     magnitude |= payload << shift;
   }
   constexpr std::uint64_t kTwoTo63 = std::uint64_t{1} << 63;
   if (magnitude > kTwoTo63 || (magnitude == kTwoTo63 && !negative)) {
     throw_at(start, "varInt exceeds 64 bits");
   }
+  position_ = position;
   if (negative_zero != nullptr) *negative_zero = negative && magnitude == 0;
   return negative ? static_cast<std::int64_t>(std::uint64_t{0} - magnitude)
                   : static_cast<std::int64_t>(magnitude);
@@ -165,14 +189,26 @@ std::size_t utf16_length(std::string_view utf8) {
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(text.data());
   const auto* const end = p + text.size();
+  // Short ASCII strings (keys, root names, words) are the common case.
+  if (text.size() <= 16) {
+    const auto* q = p;
+    while (q < end && *q < 0x80) ++q;
+    if (q == end) return true;
+    p = q;
+  }
   while (p < end) {
     // Skip ASCII eight bytes at a time: most text is mostly ASCII.
     if (end - p >= 8) {
       std::uint64_t word;
       std::memcpy(&word, p, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
+      const std::uint64_t high_bits = word & 0x8080808080808080ULL;
+      if (high_bits == 0) {
         p += 8;
         continue;
+      }
+      if constexpr (std::endian::native == std::endian::little) {
+        // Jump straight to the first non-ASCII byte.
+        p += std::countr_zero(high_bits) / 8;
       }
     }
     const std::uint8_t lead = *p;

@@ -67,12 +67,44 @@ class Decoder {
   }
   /// Reads a varUint; refuses more than 64 bits.
   std::uint64_t read_var_uint() {
-    // Most varUints in an update are single bytes; keep that case inline.
-    if (position_ < bytes_.size() && bytes_[position_] < 0x80) return bytes_[position_++];
+    // Nearly all varUints in an update take one or two bytes; keep those cases inline.
+    const std::size_t available = bytes_.size() - position_;
+    if (available >= 2) {
+      const std::uint8_t* p = bytes_.data() + position_;
+      if (p[0] < 0x80) {
+        position_ += 1;
+        return p[0];
+      }
+      if (p[1] < 0x80) {
+        position_ += 2;
+        return (std::uint64_t{p[0]} & 0x7f) | (std::uint64_t{p[1]} << 7);
+      }
+    } else if (available == 1 && bytes_[position_] < 0x80) {
+      return bytes_[position_++];
+    }
     return read_var_uint_slow();
   }
   /// Reads a varInt; sets *negative_zero when the encoding was lib0's "-0".
-  std::int64_t read_var_int(bool* negative_zero = nullptr);
+  std::int64_t read_var_int(bool* negative_zero = nullptr) {
+    // One- and two-byte varInts (|n| < 8192) dominate the v2 columns; keep them inline.
+    const std::size_t available = bytes_.size() - position_;
+    if (available >= 1) {
+      const std::uint8_t* p = bytes_.data() + position_;
+      std::int64_t magnitude = p[0] & 0x3f;
+      if (p[0] < 0x80) {
+        position_ += 1;
+      } else if (available >= 2 && p[1] < 0x80) {
+        magnitude |= std::int64_t{p[1]} << 6;
+        position_ += 2;
+      } else {
+        return read_var_int_slow(negative_zero);
+      }
+      const bool negative = (p[0] & 0x40) != 0;
+      if (negative_zero != nullptr) *negative_zero = negative && magnitude == 0;
+      return negative ? -magnitude : magnitude;
+    }
+    return read_var_int_slow(negative_zero);
+  }
   /// Reads varUint(length) + UTF-8 bytes, checking they are valid UTF-8; the view points into
   /// the decoder's input.
   std::string_view read_var_string();
@@ -84,6 +116,7 @@ class Decoder {
 
  private:
   std::uint64_t read_var_uint_slow();
+  std::int64_t read_var_int_slow(bool* negative_zero);
   [[noreturn]] void throw_truncated() const;
 
   std::span<const std::uint8_t> bytes_;

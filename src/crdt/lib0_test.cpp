@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,9 @@ Bytes encode(F&& write) {
   return encoder.take();
 }
 
-std::span<const std::uint8_t> span_of(const Bytes& bytes) { return bytes; }
+std::span<const std::uint8_t> span_of(const Bytes& bytes) {
+  return bytes;
+}
 
 // Expected bytes below were printed by lib0 0.2.120 in node:
 //   const e = encoding.createEncoder(); encoding.writeVarUint(e, n); encoding.toUint8Array(e)
@@ -54,7 +58,8 @@ TEST(Lib0, VarUintMatchesLib0AtBoundaries) {
 TEST(Lib0, VarUintFullRangeRoundTrips) {
   // Beyond 2^53 lib0 loses precision, so these have no JavaScript reference: the encoding is
   // 7 bits per byte, so 2^64-1 takes nine 0xff bytes and a final 0x01.
-  const Bytes max_bytes = encode([](Encoder& e) { e.write_var_uint(std::numeric_limits<std::uint64_t>::max()); });
+  const Bytes max_bytes =
+      encode([](Encoder& e) { e.write_var_uint(std::numeric_limits<std::uint64_t>::max()); });
   EXPECT_EQ(max_bytes, (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}));
   Decoder decoder(span_of(max_bytes));
   EXPECT_EQ(decoder.read_var_uint(), std::numeric_limits<std::uint64_t>::max());
@@ -122,15 +127,17 @@ TEST(Lib0, VarIntNegativeZero) {
 }
 
 TEST(Lib0, VarIntExtremesRoundTripAndOverflowIsRefused) {
-  for (const std::int64_t value : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
-                                   std::int64_t{-1} << 62}) {
+  for (const std::int64_t value :
+       {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+        std::int64_t{-1} << 62}) {
     const Bytes bytes = encode([&](Encoder& e) { e.write_var_int(value); });
     Decoder decoder(span_of(bytes));
     EXPECT_EQ(decoder.read_var_int(), value);
     EXPECT_TRUE(decoder.done());
   }
   // +2^63 (positive sign, magnitude 2^63) does not fit int64.
-  Bytes plus_two_to_63 = encode([](Encoder& e) { e.write_var_int(std::numeric_limits<std::int64_t>::min()); });
+  Bytes plus_two_to_63 =
+      encode([](Encoder& e) { e.write_var_int(std::numeric_limits<std::int64_t>::min()); });
   plus_two_to_63[0] &= static_cast<std::uint8_t>(~0x40);
   Decoder d1(span_of(plus_two_to_63));
   EXPECT_THROW(d1.read_var_int(), DecodeError);
@@ -145,7 +152,9 @@ TEST(Lib0, StringsMatchLib0IncludingEmoji) {
       {"hello", {0x05, 0x68, 0x65, 0x6c, 0x6c, 0x6f}},
       {"h\xc3\xa9llo", {0x06, 0x68, 0xc3, 0xa9, 0x6c, 0x6c, 0x6f}},
       {"\xf0\x9f\x98\x80", {0x04, 0xf0, 0x9f, 0x98, 0x80}},
-      {"a\xf0\x9f\x98\x80" "b\xe4\xb8\xad", {0x09, 0x61, 0xf0, 0x9f, 0x98, 0x80, 0x62, 0xe4, 0xb8, 0xad}},
+      {"a\xf0\x9f\x98\x80"
+       "b\xe4\xb8\xad",
+       {0x09, 0x61, 0xf0, 0x9f, 0x98, 0x80, 0x62, 0xe4, 0xb8, 0xad}},
   };
   for (const auto& [text, bytes] : cases) {
     EXPECT_EQ(encode([&](Encoder& e) { e.write_var_string(text); }), bytes);
@@ -164,8 +173,7 @@ TEST(Lib0, InvalidUtf8IsRefusedLikeFatalTextDecoder) {
   const std::vector<Bytes> invalid = {
       {0xc0, 0x80}, {0xed, 0xa0, 0x80}, {0xf4, 0x90, 0x80, 0x80}, {0xe2, 0x82}, {0xff}, {0x80}};
   for (const Bytes& body : invalid) {
-    Bytes bytes = {static_cast<std::uint8_t>(body.size())};
-    bytes.insert(bytes.end(), body.begin(), body.end());
+    const Bytes bytes = encode([&](Encoder& e) { e.write_var_bytes(body); });
     Decoder decoder(span_of(bytes));
     EXPECT_THROW(decoder.read_var_string(), DecodeError);
   }
@@ -179,6 +187,65 @@ TEST(Lib0, InvalidUtf8IsRefusedLikeFatalTextDecoder) {
   EXPECT_FALSE(is_valid_utf8(long_text));
   long_text[33] = 'b';
   EXPECT_TRUE(is_valid_utf8(long_text));
+}
+
+// A plain code-point-by-code-point validator (RFC 3629) to compare the fast one against.
+bool reference_valid_utf8(const Bytes& bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const std::uint8_t lead = bytes[i];
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    if (lead < 0x80) {
+      length = 1;
+      code_point = lead;
+    } else if ((lead & 0xe0) == 0xc0) {
+      length = 2;
+      code_point = lead & 0x1f;
+    } else if ((lead & 0xf0) == 0xe0) {
+      length = 3;
+      code_point = lead & 0x0f;
+    } else if ((lead & 0xf8) == 0xf0) {
+      length = 4;
+      code_point = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > bytes.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((bytes[i + k] & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (bytes[i + k] & 0x3f);
+    }
+    static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinimum[length] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+TEST(Lib0, Utf8ValidationAgreesWithAReferenceOnRandomInput) {
+  const unsigned seed = std::random_device{}();
+  std::printf("Utf8ValidationAgreesWithAReferenceOnRandomInput seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  // Byte values near the edges of the UTF-8 ranges, plus ASCII, so both outcomes are common.
+  const std::vector<std::uint8_t> interesting = {'a',  'b',  0x00, 0x7f, 0x80, 0x8f, 0x90,
+                                                 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+                                                 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+  int valid = 0;
+  for (int round = 0; round < 20000; ++round) {
+    Bytes bytes(rng() % 24);
+    for (auto& b : bytes)
+      b = rng() % 3 == 0 ? static_cast<std::uint8_t>(rng())
+                         : interesting[rng() % interesting.size()];
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    ASSERT_EQ(is_valid_utf8(text), reference_valid_utf8(bytes))
+        << "seed " << seed << " round " << round;
+    valid += reference_valid_utf8(bytes);
+  }
+  EXPECT_GT(valid, 100);
 }
 
 TEST(Lib0, StringLongerThanInputIsRefused) {
@@ -243,7 +310,9 @@ TEST(Lib0, Utf16LengthMatchesJavaScriptStringLength) {
   EXPECT_EQ(utf16_length("abc"), 3u);
   EXPECT_EQ(utf16_length("h\xc3\xa9llo"), 5u);
   EXPECT_EQ(utf16_length("\xf0\x9f\x98\x80"), 2u);
-  EXPECT_EQ(utf16_length("a\xf0\x9f\x98\x80" "b\xe4\xb8\xad"), 5u);
+  EXPECT_EQ(utf16_length("a\xf0\x9f\x98\x80"
+                         "b\xe4\xb8\xad"),
+            5u);
   EXPECT_EQ(utf16_length("\xf4\x8f\xbf\xbfx"), 3u);
 }
 

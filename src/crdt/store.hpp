@@ -68,12 +68,18 @@ struct Transaction {
   Doc& doc;
   StructStore& store;
   bool local;
-  std::unordered_map<ClientId, Clock> before_state;
+  /// The state of `client` when the transaction began.
+  Clock before_state(ClientId client) const;
+  /// Clients whose state this transaction advanced, with their state before it (Yjs keeps a
+  /// whole state vector; recording only what changes keeps a transaction O(1) in clients).
+  const std::vector<std::pair<ClientId, Clock>>& advanced_clients() const { return advanced_; }
+  /// Adds a struct to the store, remembering its client's state before the first one.
+  void add_struct(Item* item);
   DeleteSet delete_set;
   /// Ids of items that were split, to merge again at cleanup.
   std::vector<Id> merge_structs;
-  /// Shared types changed by this transaction (Yjs's transaction.changed).
-  std::unordered_set<Type*> changed;
+  /// Shared types changed by this transaction (Yjs's transaction.changed), each once.
+  std::vector<Type*> changed;
   /// The formatting-cleanup transaction Yjs opens during cleanup and cleans up after this one.
   std::unique_ptr<Transaction> deferred_;
 
@@ -100,7 +106,9 @@ struct Transaction {
   std::size_t merge_with_lefts(std::vector<Item*>& structs, std::size_t pos);
   void try_gc_delete_set(const DeleteSet& set);
   void try_merge_delete_set(const DeleteSet& set);
-  void cleanup_formatting(const std::unordered_map<ClientId, Clock>& after_state);
+  void cleanup_formatting();
+
+  std::vector<std::pair<ClientId, Clock>> advanced_;
 };
 
 /// Integrates decoded structs and delete sets into a document (readUpdateV2 in encoding.js).

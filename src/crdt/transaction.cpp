@@ -11,17 +11,27 @@
 namespace agora::crdt {
 
 Transaction::Transaction(Doc& owner, bool is_local)
-    : doc(owner), store(owner.store()), local(is_local), before_state(owner.store().state_vector()) {}
+    : doc(owner), store(owner.store()), local(is_local) {}
+
+Clock Transaction::before_state(ClientId client) const {
+  for (const auto& [advanced, clock] : advanced_)
+    if (advanced == client) return clock;
+  return store.state(client);
+}
+
+void Transaction::add_struct(Item* item) {
+  const ClientId client = item->id.client;
+  const bool recorded = std::any_of(advanced_.begin(), advanced_.end(),
+                                    [&](const auto& entry) { return entry.first == client; });
+  if (!recorded) advanced_.emplace_back(client, store.state(client));
+  store.add(item);
+}
 
 void Transaction::add_changed_type(Type* type) {
   Item* item = type->item_;
-  if (item == nullptr) {
-    changed.insert(type);
+  if (item != nullptr && (item->id.clock >= before_state(item->id.client) || item->deleted()))
     return;
-  }
-  auto before = before_state.find(item->id.client);
-  const Clock clock = before == before_state.end() ? 0 : before->second;
-  if (item->id.clock < clock && !item->deleted()) changed.insert(type);
+  if (std::find(changed.begin(), changed.end(), type) == changed.end()) changed.push_back(type);
 }
 
 Item* Transaction::split(Item* left, std::uint64_t diff) {
@@ -81,8 +91,7 @@ void Transaction::delete_item(Item* item) {
   if (auto* nested = item->content.get<TypeContent>()) {
     Type* type = nested->type.get();
     auto already_before = [this](const Item* child) {
-      auto before = before_state.find(child->id.client);
-      return before != before_state.end() && child->id.clock < before->second;
+      return child->id.clock < before_state(child->id.client);
     };
     for (Item* child = type->start_; child != nullptr; child = child->right) {
       if (!child->deleted()) {
@@ -98,7 +107,7 @@ void Transaction::delete_item(Item* item) {
         merge_structs.push_back(child->id);
       }
     }
-    changed.erase(type);
+    std::erase(changed, type);
   }
 }
 
@@ -176,7 +185,7 @@ void Transaction::integrate(Item* item) {
   if (!item->has_parent_sub() && item->visible()) parent->length_ += item->length;
   // Positions cached for lookups may now be off; the next lookup starts afresh.
   parent->marker_item_ = nullptr;
-  store.add(item);
+  add_struct(item);
   // Content-specific integration (ContentType/ContentDeleted/ContentFormat.integrate).
   switch (item->content.kind()) {
     case ContentKind::type:

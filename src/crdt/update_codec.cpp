@@ -1,10 +1,12 @@
 #include "crdt/update_codec.hpp"
 
+#include <bit>
+#include <cstring>
 #include <deque>
-#include <string>
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <string>
 
 namespace agora::crdt {
 
@@ -12,15 +14,18 @@ namespace {
 
 constexpr std::uint64_t kUint64Max = std::numeric_limits<std::uint64_t>::max();
 
-[[noreturn]] void throw_column(const char* column, const char* what) {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_column(const char* column, const char* what) {
   throw DecodeError(std::string("v2 update: ") + column + " column " + what);
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void throw_unsafe(std::uint64_t value, const char* what) {
+  throw DecodeError(std::string(what) + " " + std::to_string(value) + " exceeds 2^53-1");
+}
+
 // Clocks, lengths and client ids are JavaScript numbers in Yjs, so nothing valid exceeds 2^53-1.
-std::uint64_t checked_safe(std::uint64_t value, const char* what) {
-  if (value > kMaxSafeInteger) {
-    throw DecodeError(std::string(what) + " " + std::to_string(value) + " exceeds 2^53-1");
-  }
+inline std::uint64_t checked_safe(std::uint64_t value, const char* what) {
+  if (value > kMaxSafeInteger) [[unlikely]]
+    throw_unsafe(value, what);
   return value;
 }
 
@@ -157,7 +162,8 @@ class StringColumnEncoder {
 
 class RleUint8Decoder {
  public:
-  RleUint8Decoder(std::span<const std::uint8_t> column, const char* name) : in_(column), name_(name) {}
+  RleUint8Decoder(std::span<const std::uint8_t> column, const char* name)
+      : in_(column), name_(name) {}
 
   std::uint8_t read() {
     if (repeats_ > 0) {
@@ -185,7 +191,8 @@ class RleUint8Decoder {
 
 class UintOptRleDecoder {
  public:
-  UintOptRleDecoder(std::span<const std::uint8_t> column, const char* name) : in_(column), name_(name) {}
+  UintOptRleDecoder(std::span<const std::uint8_t> column, const char* name)
+      : in_(column), name_(name) {}
 
   std::uint64_t read() {
     if (repeats_ > 0) {
@@ -215,7 +222,8 @@ class UintOptRleDecoder {
 
 class IntDiffOptRleDecoder {
  public:
-  IntDiffOptRleDecoder(std::span<const std::uint8_t> column, const char* name) : in_(column), name_(name) {}
+  IntDiffOptRleDecoder(std::span<const std::uint8_t> column, const char* name)
+      : in_(column), name_(name) {}
 
   std::uint64_t read() {
     if (repeats_ > 0) {
@@ -231,7 +239,8 @@ class IntDiffOptRleDecoder {
     }
     // value_ stays within [0, 2^53) and |diff_| <= 2^62, so the sum cannot overflow.
     value_ += diff_;
-    if (value_ < 0 || static_cast<std::uint64_t>(value_) > kMaxSafeInteger) {
+    // One unsigned comparison catches negative values too.
+    if (static_cast<std::uint64_t>(value_) > kMaxSafeInteger) {
       throw_column(name_, "holds a clock outside 0..2^53-1");
     }
     return static_cast<std::uint64_t>(value_);
@@ -250,7 +259,8 @@ class IntDiffOptRleDecoder {
 // U+FFFD, which is what TextEncoder would make of the lone surrogate when Yjs writes it again.
 class StringColumnDecoder {
  public:
-  explicit StringColumnDecoder(std::span<const std::uint8_t> column) : lengths_({}, "string lengths") {
+  explicit StringColumnDecoder(std::span<const std::uint8_t> column)
+      : lengths_({}, "string lengths") {
     Decoder in(column);
     text_ = in.read_var_string();
     lengths_ = UintOptRleDecoder(column.subspan(in.position()), "string lengths");
@@ -260,7 +270,8 @@ class StringColumnDecoder {
   std::string_view read() {
     std::uint64_t units = lengths_.read();
     if (ascii_) {
-      if (units > text_.size() - position_) throw_column("string", "is shorter than its lengths say");
+      if (units > text_.size() - position_)
+        throw_column("string", "is shorter than its lengths say");
       const auto slice = text_.substr(position_, static_cast<std::size_t>(units));
       position_ += static_cast<std::size_t>(units);
       return slice;
@@ -273,28 +284,55 @@ class StringColumnDecoder {
       position_ += 4;
       --units;
     }
+    // Locals, not members, in the loop: char data may alias members, which would force a
+    // store and reload of the position on every byte.
+    const auto* const data = reinterpret_cast<const std::uint8_t*>(text_.data());
+    const std::size_t size = text_.size();
     const std::size_t start = position_;
+    std::size_t position = position_;
     while (units > 0) {
-      if (position_ >= text_.size()) throw_column("string", "is shorter than its lengths say");
-      const auto lead = static_cast<std::uint8_t>(text_[position_]);
+      // Mostly-ASCII text: step over up to eight ASCII bytes (one unit each) at a time.
+      if (size - position >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, data + position, 8);
+        const std::uint64_t high_bits = word & 0x8080808080808080ULL;
+        if (units >= 8 && high_bits == 0) {
+          position += 8;
+          units -= 8;
+          continue;
+        }
+        if constexpr (std::endian::native == std::endian::little) {
+          // The ASCII bytes before the first non-ASCII one, as far as this string reaches.
+          const auto ascii = static_cast<std::uint64_t>(std::countr_zero(high_bits) / 8);
+          if (ascii >= units) {
+            position += static_cast<std::size_t>(units);
+            break;
+          }
+          position += static_cast<std::size_t>(ascii);
+          units -= ascii;
+        }
+      }
+      if (position >= size) throw_column("string", "is shorter than its lengths say");
+      const std::uint8_t lead = data[position];
       if (lead < 0x80) {
-        ++position_;
+        ++position;
         --units;
       } else if (lead < 0xe0) {
-        position_ += 2;
+        position += 2;
         --units;
       } else if (lead < 0xf0) {
-        position_ += 3;
+        position += 3;
         --units;
       } else if (units == 1) {
         trailing_half = true;
         inside_pair_ = true;
         units = 0;
       } else {
-        position_ += 4;
+        position += 4;
         units -= 2;
       }
     }
+    position_ = position;
     const std::string_view slice = text_.substr(start, position_ - start);
     if (!leading_half && !trailing_half) return slice;
     std::string& patched = patched_.emplace_back();
@@ -332,8 +370,12 @@ std::string restringify_json(std::string_view text) {
 // -----------------------------------------------------------------------------------------------
 // v1
 
-void UpdateEncoderV1::write_ds_clock(Clock clock) { rest_.write_var_uint(clock); }
-void UpdateEncoderV1::write_ds_len(std::uint64_t length) { rest_.write_var_uint(length); }
+void UpdateEncoderV1::write_ds_clock(Clock clock) {
+  rest_.write_var_uint(clock);
+}
+void UpdateEncoderV1::write_ds_len(std::uint64_t length) {
+  rest_.write_var_uint(length);
+}
 
 void UpdateEncoderV1::write_left_id(Id id) {
   rest_.write_var_uint(id.client);
@@ -345,31 +387,65 @@ void UpdateEncoderV1::write_right_id(Id id) {
   rest_.write_var_uint(id.clock);
 }
 
-void UpdateEncoderV1::write_client(ClientId client) { rest_.write_var_uint(client); }
-void UpdateEncoderV1::write_info(std::uint8_t info) { rest_.write_uint8(info); }
-void UpdateEncoderV1::write_string(std::string_view utf8) { rest_.write_var_string(utf8); }
-void UpdateEncoderV1::write_parent_info(bool is_root_key) { rest_.write_var_uint(is_root_key ? 1 : 0); }
-void UpdateEncoderV1::write_type_ref(std::uint32_t type_ref) { rest_.write_var_uint(type_ref); }
-void UpdateEncoderV1::write_len(std::uint64_t length) { rest_.write_var_uint(length); }
-void UpdateEncoderV1::write_any(const Any& value) { crdt::write_any(rest_, value); }
-void UpdateEncoderV1::write_buf(std::span<const std::uint8_t> bytes) { rest_.write_var_bytes(bytes); }
-void UpdateEncoderV1::write_json(std::string_view json_text) { rest_.write_var_string(json_text); }
-void UpdateEncoderV1::write_key(std::string_view key) { rest_.write_var_string(key); }
+void UpdateEncoderV1::write_client(ClientId client) {
+  rest_.write_var_uint(client);
+}
+void UpdateEncoderV1::write_info(std::uint8_t info) {
+  rest_.write_uint8(info);
+}
+void UpdateEncoderV1::write_string(std::string_view utf8) {
+  rest_.write_var_string(utf8);
+}
+void UpdateEncoderV1::write_parent_info(bool is_root_key) {
+  rest_.write_var_uint(is_root_key ? 1 : 0);
+}
+void UpdateEncoderV1::write_type_ref(std::uint32_t type_ref) {
+  rest_.write_var_uint(type_ref);
+}
+void UpdateEncoderV1::write_len(std::uint64_t length) {
+  rest_.write_var_uint(length);
+}
+void UpdateEncoderV1::write_any(const Any& value) {
+  crdt::write_any(rest_, value);
+}
+void UpdateEncoderV1::write_buf(std::span<const std::uint8_t> bytes) {
+  rest_.write_var_bytes(bytes);
+}
+void UpdateEncoderV1::write_json(std::string_view json_text) {
+  rest_.write_var_string(json_text);
+}
+void UpdateEncoderV1::write_key(std::string_view key) {
+  rest_.write_var_string(key);
+}
 
-Clock UpdateDecoderV1::read_ds_clock() { return checked_safe(rest_.read_var_uint(), "delete set clock"); }
-std::uint64_t UpdateDecoderV1::read_ds_len() { return checked_safe(rest_.read_var_uint(), "delete set length"); }
+Clock UpdateDecoderV1::read_ds_clock() {
+  return checked_safe(rest_.read_var_uint(), "delete set clock");
+}
+std::uint64_t UpdateDecoderV1::read_ds_len() {
+  return checked_safe(rest_.read_var_uint(), "delete set length");
+}
 
 Id UpdateDecoderV1::read_left_id() {
   const ClientId client = checked_safe(rest_.read_var_uint(), "client id");
   return Id{client, checked_safe(rest_.read_var_uint(), "clock")};
 }
 
-Id UpdateDecoderV1::read_right_id() { return read_left_id(); }
+Id UpdateDecoderV1::read_right_id() {
+  return read_left_id();
+}
 
-ClientId UpdateDecoderV1::read_client() { return checked_safe(rest_.read_var_uint(), "client id"); }
-std::uint8_t UpdateDecoderV1::read_info() { return rest_.read_uint8(); }
-std::string_view UpdateDecoderV1::read_string() { return rest_.read_var_string(); }
-bool UpdateDecoderV1::read_parent_info() { return rest_.read_var_uint() == 1; }
+ClientId UpdateDecoderV1::read_client() {
+  return checked_safe(rest_.read_var_uint(), "client id");
+}
+std::uint8_t UpdateDecoderV1::read_info() {
+  return rest_.read_uint8();
+}
+std::string_view UpdateDecoderV1::read_string() {
+  return rest_.read_var_string();
+}
+bool UpdateDecoderV1::read_parent_info() {
+  return rest_.read_var_uint() == 1;
+}
 
 std::uint32_t UpdateDecoderV1::read_type_ref() {
   const std::uint64_t type_ref = rest_.read_var_uint();
@@ -379,11 +455,21 @@ std::uint32_t UpdateDecoderV1::read_type_ref() {
   return static_cast<std::uint32_t>(type_ref);
 }
 
-std::uint64_t UpdateDecoderV1::read_len() { return checked_safe(rest_.read_var_uint(), "length"); }
-Any UpdateDecoderV1::read_any() { return crdt::read_any(rest_); }
-std::span<const std::uint8_t> UpdateDecoderV1::read_buf() { return rest_.read_var_bytes(); }
-std::string UpdateDecoderV1::read_json() { return restringify_json(rest_.read_var_string()); }
-std::string_view UpdateDecoderV1::read_key() { return rest_.read_var_string(); }
+std::uint64_t UpdateDecoderV1::read_len() {
+  return checked_safe(rest_.read_var_uint(), "length");
+}
+Any UpdateDecoderV1::read_any() {
+  return crdt::read_any(rest_);
+}
+std::span<const std::uint8_t> UpdateDecoderV1::read_buf() {
+  return rest_.read_var_bytes();
+}
+std::string UpdateDecoderV1::read_json() {
+  return restringify_json(rest_.read_var_string());
+}
+std::string_view UpdateDecoderV1::read_key() {
+  return rest_.read_var_string();
+}
 
 // -----------------------------------------------------------------------------------------------
 // v2 encoder
@@ -410,7 +496,9 @@ UpdateEncoderV2::~UpdateEncoderV2() = default;
 UpdateEncoderV2::UpdateEncoderV2(UpdateEncoderV2&&) noexcept = default;
 UpdateEncoderV2& UpdateEncoderV2::operator=(UpdateEncoderV2&&) noexcept = default;
 
-Encoder& UpdateEncoderV2::rest() { return columns_->rest; }
+Encoder& UpdateEncoderV2::rest() {
+  return columns_->rest;
+}
 
 std::vector<std::uint8_t> UpdateEncoderV2::to_bytes() {
   Columns& c = *columns_;
@@ -430,7 +518,9 @@ std::vector<std::uint8_t> UpdateEncoderV2::to_bytes() {
   return out.take();
 }
 
-void UpdateEncoderV2::reset_ds_cur_val() { columns_->ds_current = 0; }
+void UpdateEncoderV2::reset_ds_cur_val() {
+  columns_->ds_current = 0;
+}
 
 void UpdateEncoderV2::write_ds_clock(Clock clock) {
   if (clock < columns_->ds_current) {
@@ -456,14 +546,30 @@ void UpdateEncoderV2::write_right_id(Id id) {
   columns_->right_clocks.write(id.clock);
 }
 
-void UpdateEncoderV2::write_client(ClientId client) { columns_->clients.write(client); }
-void UpdateEncoderV2::write_info(std::uint8_t info) { columns_->infos.write(info); }
-void UpdateEncoderV2::write_string(std::string_view utf8) { columns_->strings.write(utf8); }
-void UpdateEncoderV2::write_parent_info(bool is_root_key) { columns_->parent_infos.write(is_root_key ? 1 : 0); }
-void UpdateEncoderV2::write_type_ref(std::uint32_t type_ref) { columns_->type_refs.write(type_ref); }
-void UpdateEncoderV2::write_len(std::uint64_t length) { columns_->lengths.write(length); }
-void UpdateEncoderV2::write_any(const Any& value) { crdt::write_any(columns_->rest, value); }
-void UpdateEncoderV2::write_buf(std::span<const std::uint8_t> bytes) { columns_->rest.write_var_bytes(bytes); }
+void UpdateEncoderV2::write_client(ClientId client) {
+  columns_->clients.write(client);
+}
+void UpdateEncoderV2::write_info(std::uint8_t info) {
+  columns_->infos.write(info);
+}
+void UpdateEncoderV2::write_string(std::string_view utf8) {
+  columns_->strings.write(utf8);
+}
+void UpdateEncoderV2::write_parent_info(bool is_root_key) {
+  columns_->parent_infos.write(is_root_key ? 1 : 0);
+}
+void UpdateEncoderV2::write_type_ref(std::uint32_t type_ref) {
+  columns_->type_refs.write(type_ref);
+}
+void UpdateEncoderV2::write_len(std::uint64_t length) {
+  columns_->lengths.write(length);
+}
+void UpdateEncoderV2::write_any(const Any& value) {
+  crdt::write_any(columns_->rest, value);
+}
+void UpdateEncoderV2::write_buf(std::span<const std::uint8_t> bytes) {
+  columns_->rest.write_var_bytes(bytes);
+}
 void UpdateEncoderV2::write_json(std::string_view json_text) {
   crdt::write_any(columns_->rest, parse_json(json_text));
 }
@@ -513,9 +619,13 @@ UpdateDecoderV2::~UpdateDecoderV2() = default;
 UpdateDecoderV2::UpdateDecoderV2(UpdateDecoderV2&&) noexcept = default;
 UpdateDecoderV2& UpdateDecoderV2::operator=(UpdateDecoderV2&&) noexcept = default;
 
-Decoder& UpdateDecoderV2::rest() { return columns_->rest; }
+Decoder& UpdateDecoderV2::rest() {
+  return columns_->rest;
+}
 
-void UpdateDecoderV2::reset_ds_cur_val() { columns_->ds_current = 0; }
+void UpdateDecoderV2::reset_ds_cur_val() {
+  columns_->ds_current = 0;
+}
 
 Clock UpdateDecoderV2::read_ds_clock() {
   const std::uint64_t diff = columns_->rest.read_var_uint();
@@ -546,10 +656,18 @@ Id UpdateDecoderV2::read_right_id() {
   return Id{client, columns_->right_clocks.read()};
 }
 
-ClientId UpdateDecoderV2::read_client() { return checked_safe(columns_->clients.read(), "client id"); }
-std::uint8_t UpdateDecoderV2::read_info() { return columns_->infos.read(); }
-std::string_view UpdateDecoderV2::read_string() { return columns_->strings.read(); }
-bool UpdateDecoderV2::read_parent_info() { return columns_->parent_infos.read() == 1; }
+ClientId UpdateDecoderV2::read_client() {
+  return checked_safe(columns_->clients.read(), "client id");
+}
+std::uint8_t UpdateDecoderV2::read_info() {
+  return columns_->infos.read();
+}
+std::string_view UpdateDecoderV2::read_string() {
+  return columns_->strings.read();
+}
+bool UpdateDecoderV2::read_parent_info() {
+  return columns_->parent_infos.read() == 1;
+}
 
 std::uint32_t UpdateDecoderV2::read_type_ref() {
   const std::uint64_t type_ref = columns_->type_refs.read();
@@ -559,10 +677,36 @@ std::uint32_t UpdateDecoderV2::read_type_ref() {
   return static_cast<std::uint32_t>(type_ref);
 }
 
-std::uint64_t UpdateDecoderV2::read_len() { return checked_safe(columns_->lengths.read(), "length"); }
-Any UpdateDecoderV2::read_any() { return crdt::read_any(columns_->rest); }
-std::span<const std::uint8_t> UpdateDecoderV2::read_buf() { return columns_->rest.read_var_bytes(); }
-std::string UpdateDecoderV2::read_json() { return to_json(crdt::read_any(columns_->rest)); }
+std::uint64_t UpdateDecoderV2::read_len() {
+  return checked_safe(columns_->lengths.read(), "length");
+}
+Any UpdateDecoderV2::read_any() {
+  return crdt::read_any(columns_->rest);
+}
+std::span<const std::uint8_t> UpdateDecoderV2::read_buf() {
+  return columns_->rest.read_var_bytes();
+}
+std::string UpdateDecoderV2::read_json() {
+  // Format values are nearly always true or null; print those without building an Any.
+  Decoder& rest = columns_->rest;
+  if (!rest.done()) {
+    Decoder probe = rest;
+    switch (probe.read_uint8()) {
+      case 120:
+        rest.read_uint8();
+        return "true";
+      case 121:
+        rest.read_uint8();
+        return "false";
+      case 126:
+        rest.read_uint8();
+        return "null";
+      default:
+        break;
+    }
+  }
+  return to_json(crdt::read_any(rest));
+}
 
 std::string_view UpdateDecoderV2::read_key() {
   Columns& c = *columns_;

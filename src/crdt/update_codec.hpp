@@ -109,7 +109,8 @@ class UpdateDecoderV1 {
   std::uint64_t read_len();
   Any read_any();
   std::span<const std::uint8_t> read_buf();
-  /// The JSON text of the value (v1: the stored string verbatim).
+  /// The JSON text of the value, printed as JSON.stringify(JSON.parse(stored text)) would print
+  /// it, which is what Yjs writes back; throws DecodeError when the text is not JSON.
   std::string read_json();
   std::string_view read_key();
 

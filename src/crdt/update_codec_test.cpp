@@ -20,18 +20,17 @@ using Bytes = std::vector<std::uint8_t>;
 //   a.clientID = 3000000001, b.clientID = 7
 //   text = a.getText('text'); text.insert(0, 'Hello 😀 world'); text.format(0, 5, {bold: true})
 //   text.insertEmbed(6, {image: 'x.png'}); text.format(8, 3, {italic: {note: 'é'}})
-//   map = a.getMap('map'); map.set('n', 1); map.set('f', 0.5); map.set('d', 0.1); map.set('s', 'str')
-//   map.set('big', 123n); map.set('bytes', new Uint8Array([1, 2, 3]))
-//   map.set('obj', {k: [1, null, true, 'v', {deep: -0}], u: new Uint8Array([9])}); map.set('n', 2)
-//   arr = new Y.Array(); map.set('arr', arr); arr.insert(0, [1, 2, 3, 'x']); map.delete('arr')
-//   map.set('sub', new Y.Doc({guid: 'sub-guid', meta: {title: 't'}}))
-//   xml = a.getXmlFragment('xml'); p = new Y.XmlElement('p'); xml.insert(0, [p])
-//   p.setAttribute('class', 'intro'); p.setAttribute('data-x', '1')
-//   xt = new Y.XmlText(); p.insert(0, [xt]); xt.insert(0, 'para', {bold: true})
-//   xml.insert(1, [new Y.XmlHook('hook-name')])
-//   Y.applyUpdate(b, Y.encodeStateAsUpdate(a)); b.getText('text').insert(3, 'B!')
-//   b.getArray('list').insert(0, ['one', 2, false]); b.getText('text').delete(0, 2)
-//   Y.applyUpdate(a, Y.encodeStateAsUpdate(b)); text.delete(5, 3)
+//   map = a.getMap('map'); map.set('n', 1); map.set('f', 0.5); map.set('d', 0.1); map.set('s',
+//   'str') map.set('big', 123n); map.set('bytes', new Uint8Array([1, 2, 3])) map.set('obj', {k: [1,
+//   null, true, 'v', {deep: -0}], u: new Uint8Array([9])}); map.set('n', 2) arr = new Y.Array();
+//   map.set('arr', arr); arr.insert(0, [1, 2, 3, 'x']); map.delete('arr') map.set('sub', new
+//   Y.Doc({guid: 'sub-guid', meta: {title: 't'}})) xml = a.getXmlFragment('xml'); p = new
+//   Y.XmlElement('p'); xml.insert(0, [p]) p.setAttribute('class', 'intro');
+//   p.setAttribute('data-x', '1') xt = new Y.XmlText(); p.insert(0, [xt]); xt.insert(0, 'para',
+//   {bold: true}) xml.insert(1, [new Y.XmlHook('hook-name')]) Y.applyUpdate(b,
+//   Y.encodeStateAsUpdate(a)); b.getText('text').insert(3, 'B!') b.getArray('list').insert(0,
+//   ['one', 2, false]); b.getText('text').delete(0, 2) Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+//   text.delete(5, 3)
 // kDocListing: Y.decodeUpdateV2(kDocV2) (identical for Y.decodeUpdate(kDocV1)), one line per
 //   struct: id, origin, rightOrigin, parent (root name or id), parentSub and content, then one
 //   line per delete-set range.
@@ -126,7 +125,8 @@ const std::vector<std::string> kDocListing = {
     "item 3000000001:14 origin=- right=3000000001:0 parent=- sub=- format(bold,true)",
     "item 3000000001:15 origin=3000000001:4 right=3000000001:5 parent=- sub=- format(bold,null)",
     "item 3000000001:16 origin=3000000001:5 right=3000000001:6 parent=- sub=- deleted(1)",
-    "item 3000000001:17 origin=3000000001:6 right=3000000001:7 parent=- sub=- format(italic,{\"note\":\"é\"})",
+    "item 3000000001:17 origin=3000000001:6 right=3000000001:7 parent=- sub=- "
+    "format(italic,{\"note\":\"é\"})",
     "item 3000000001:18 origin=3000000001:9 right=3000000001:10 parent=- sub=- format(italic,null)",
     "item 3000000001:19 origin=- right=- parent=map sub=n deleted(1)",
     "item 3000000001:20 origin=- right=- parent=map sub=f any([0.5])",
@@ -134,11 +134,13 @@ const std::vector<std::string> kDocListing = {
     "item 3000000001:22 origin=- right=- parent=map sub=s any([\"str\"])",
     "item 3000000001:23 origin=- right=- parent=map sub=big any([123])",
     "item 3000000001:24 origin=- right=- parent=map sub=bytes binary(010203)",
-    "item 3000000001:25 origin=- right=- parent=map sub=obj any([{\"k\":[1,null,true,\"v\",{\"deep\":0}],\"u\":{\"0\":9}}])",
+    "item 3000000001:25 origin=- right=- parent=map sub=obj "
+    "any([{\"k\":[1,null,true,\"v\",{\"deep\":0}],\"u\":{\"0\":9}}])",
     "item 3000000001:26 origin=3000000001:19 right=- parent=- sub=- any([2])",
     "item 3000000001:27 origin=- right=- parent=map sub=arr deleted(1)",
     "gc 3000000001:28 4",
-    "item 3000000001:32 origin=- right=- parent=map sub=sub doc(sub-guid,{\"meta\":{\"title\":\"t\"}})",
+    "item 3000000001:32 origin=- right=- parent=map sub=sub "
+    "doc(sub-guid,{\"meta\":{\"title\":\"t\"}})",
     "item 3000000001:33 origin=- right=- parent=xml sub=- type(3,p)",
     "item 3000000001:34 origin=- right=- parent=3000000001:33 sub=class any([\"intro\"])",
     "item 3000000001:35 origin=- right=- parent=3000000001:33 sub=data-x any([\"1\"])",
@@ -157,9 +159,9 @@ const std::vector<std::string> kDocListing = {
 };
 // kSkipV2: 35 bytes
 const Bytes kSkipV2 = {
-    0x00, 0x00, 0x02, 0x6a, 0x00, 0x01, 0x0a, 0x00, 0x05, 0x04, 0x00, 0x0a, 0x00, 0x84, 0x0b, 0x07,
-    0x74, 0x61, 0x62, 0x63, 0x67, 0x68, 0x69, 0x01, 0x43, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x03,
-    0x00, 0x03, 0x00,
+    0x00, 0x00, 0x02, 0x6a, 0x00, 0x01, 0x0a, 0x00, 0x05, 0x04, 0x00, 0x0a,
+    0x00, 0x84, 0x0b, 0x07, 0x74, 0x61, 0x62, 0x63, 0x67, 0x68, 0x69, 0x01,
+    0x43, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x03, 0x00, 0x03, 0x00,
 };
 const std::vector<std::string> kSkipListing = {
     "item 42:0 origin=- right=- parent=t sub=- string(\"abc\")",
@@ -168,15 +170,15 @@ const std::vector<std::string> kSkipListing = {
 };
 // kSkipV1: 22 bytes
 const Bytes kSkipV1 = {
-    0x01, 0x03, 0x2a, 0x00, 0x04, 0x01, 0x01, 0x74, 0x03, 0x61, 0x62, 0x63, 0x0a, 0x03, 0x84, 0x2a,
-    0x05, 0x03, 0x67, 0x68, 0x69, 0x00,
+    0x01, 0x03, 0x2a, 0x00, 0x04, 0x01, 0x01, 0x74, 0x03, 0x61, 0x62,
+    0x63, 0x0a, 0x03, 0x84, 0x2a, 0x05, 0x03, 0x67, 0x68, 0x69, 0x00,
 };
 // kKeyCacheV2: 60 bytes
 const Bytes kKeyCacheV2 = {
-    0x00, 0x02, 0x01, 0x00, 0x02, 0x45, 0x01, 0x02, 0x04, 0x02, 0x00, 0x03, 0x02, 0x00, 0x86, 0x21,
-    0x1b, 0x72, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d, 0x75, 0x6e, 0x64, 0x65, 0x66, 0x69, 0x6e,
-    0x65, 0x64, 0x5b, 0x74, 0x72, 0x75, 0x65, 0x5d, 0x62, 0x6f, 0x6c, 0x64, 0x01, 0x07, 0x09, 0x06,
-    0x04, 0x01, 0x01, 0x00, 0x01, 0x03, 0x01, 0x03, 0x00, 0x78, 0x7e, 0x00,
+    0x00, 0x02, 0x01, 0x00, 0x02, 0x45, 0x01, 0x02, 0x04, 0x02, 0x00, 0x03, 0x02, 0x00, 0x86,
+    0x21, 0x1b, 0x72, 0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d, 0x75, 0x6e, 0x64, 0x65, 0x66,
+    0x69, 0x6e, 0x65, 0x64, 0x5b, 0x74, 0x72, 0x75, 0x65, 0x5d, 0x62, 0x6f, 0x6c, 0x64, 0x01,
+    0x07, 0x09, 0x06, 0x04, 0x01, 0x01, 0x00, 0x01, 0x03, 0x01, 0x03, 0x00, 0x78, 0x7e, 0x00,
 };
 const std::vector<std::string> kKeyCacheListing = {
     "item 5:0 origin=- right=- parent=r sub=- json({\"a\":1}|undefined|[true])",
@@ -185,17 +187,17 @@ const std::vector<std::string> kKeyCacheListing = {
 };
 // kCallsV2: 165 bytes
 const Bytes kCallsV2 = {
-    0x00, 0x03, 0x00, 0x03, 0x00, 0x21, 0x40, 0x01, 0x45, 0x00, 0x01, 0x00, 0x80, 0x80, 0x80, 0x80,
-    0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
-    0x06, 0x07, 0x08, 0x09, 0x0a, 0x41, 0x01, 0x11, 0x00, 0x03, 0x01, 0x0e, 0x01, 0x00, 0x49, 0x00,
-    0xbe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x42, 0x03, 0x08, 0x00, 0x04, 0x07, 0x01, 0x01,
-    0x07, 0x00, 0x00, 0x02, 0xff, 0x38, 0x2e, 0x61, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80, 0x61, 0x62,
-    0x6c, 0x6f, 0x6e, 0x67, 0x20, 0x73, 0x74, 0x72, 0x69, 0x6e, 0x67, 0x20, 0x6f, 0x76, 0x65, 0x72,
-    0x20, 0x6e, 0x69, 0x6e, 0x65, 0x74, 0x65, 0x65, 0x6e, 0x20, 0x75, 0x6e, 0x69, 0x74, 0x73, 0x6b,
-    0x31, 0x6b, 0x31, 0x6b, 0x32, 0x00, 0x41, 0x00, 0x42, 0x00, 0x1f, 0x00, 0x42, 0x01, 0x03, 0x01,
-    0x01, 0x00, 0x03, 0x40, 0x00, 0x06, 0x05, 0x40, 0x00, 0x43, 0x01, 0x01, 0x05, 0x00, 0x04, 0xab,
-    0x02, 0x76, 0x01, 0x01, 0x78, 0x7d, 0x01, 0x02, 0x01, 0x02, 0x76, 0x01, 0x01, 0x6a, 0x75, 0x01,
-    0x7c, 0x3f, 0xc0, 0x00, 0x00,
+    0x00, 0x03, 0x00, 0x03, 0x00, 0x21, 0x40, 0x01, 0x45, 0x00, 0x01, 0x00, 0x80, 0x80, 0x80,
+    0x80, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00, 0x00, 0x01, 0x02, 0x03,
+    0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x41, 0x01, 0x11, 0x00, 0x03, 0x01, 0x0e, 0x01,
+    0x00, 0x49, 0x00, 0xbe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x42, 0x03, 0x08, 0x00,
+    0x04, 0x07, 0x01, 0x01, 0x07, 0x00, 0x00, 0x02, 0xff, 0x38, 0x2e, 0x61, 0xc3, 0xa9, 0xf0,
+    0x9f, 0x98, 0x80, 0x61, 0x62, 0x6c, 0x6f, 0x6e, 0x67, 0x20, 0x73, 0x74, 0x72, 0x69, 0x6e,
+    0x67, 0x20, 0x6f, 0x76, 0x65, 0x72, 0x20, 0x6e, 0x69, 0x6e, 0x65, 0x74, 0x65, 0x65, 0x6e,
+    0x20, 0x75, 0x6e, 0x69, 0x74, 0x73, 0x6b, 0x31, 0x6b, 0x31, 0x6b, 0x32, 0x00, 0x41, 0x00,
+    0x42, 0x00, 0x1f, 0x00, 0x42, 0x01, 0x03, 0x01, 0x01, 0x00, 0x03, 0x40, 0x00, 0x06, 0x05,
+    0x40, 0x00, 0x43, 0x01, 0x01, 0x05, 0x00, 0x04, 0xab, 0x02, 0x76, 0x01, 0x01, 0x78, 0x7d,
+    0x01, 0x02, 0x01, 0x02, 0x76, 0x01, 0x01, 0x6a, 0x75, 0x01, 0x7c, 0x3f, 0xc0, 0x00, 0x00,
 };
 // kCallsV1: 171 bytes
 const Bytes kCallsV1 = {
@@ -215,8 +217,9 @@ const Bytes kCallsV1 = {
 const Bytes kSplitPairV2 = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x15, 0x0e, 0x61, 0xf0, 0x9f, 0x98, 0x80, 0x62, 0xf0, 0x9f,
     0x98, 0x80, 0xf0, 0x9f, 0x98, 0x80, 0x42, 0x00, 0x01, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
-};// kEmptyV2: Y.encodeStateAsUpdateV2(new Y.Doc()).
-const Bytes kEmptyV2 = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+};  // kEmptyV2: Y.encodeStateAsUpdateV2(new Y.Doc()).
+const Bytes kEmptyV2 = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+                        0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 // ---------------------------------------------------------------------------------------------
 // A hand-written reader that follows yjs's readClientsStructRefs, readItemContent and
@@ -225,8 +228,22 @@ const Bytes kEmptyV2 = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x
 
 struct Op {
   enum class Kind {
-    kRestVarUint, kClient, kInfo, kLeftId, kRightId, kParentInfo, kString, kTypeRef, kLen, kAny,
-    kBuf, kJson, kKey, kDsReset, kDsClock, kDsLen,
+    kRestVarUint,
+    kClient,
+    kInfo,
+    kLeftId,
+    kRightId,
+    kParentInfo,
+    kString,
+    kTypeRef,
+    kLen,
+    kAny,
+    kBuf,
+    kJson,
+    kKey,
+    kDsReset,
+    kDsClock,
+    kDsLen,
   };
   explicit Op(Kind k, std::uint64_t n = 0) : kind(k), number(n) {}
 
@@ -243,7 +260,9 @@ struct Walk {
   std::vector<std::string> listing;
 };
 
-std::string id_text(Id id) { return std::to_string(id.client) + ":" + std::to_string(id.clock); }
+std::string id_text(Id id) {
+  return std::to_string(id.client) + ":" + std::to_string(id.clock);
+}
 
 std::string hex_of(std::span<const std::uint8_t> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -261,9 +280,9 @@ class Walker {
   Walker(Decoder& decoder, std::size_t input_size) : d_(decoder), limit_(input_size * 8 + 64) {}
 
   Walk run() {
-    const std::uint64_t clients = rest_uint();
+    const std::uint64_t clients = bounded(rest_uint());
     for (std::uint64_t i = 0; i < clients; ++i) {
-      const std::uint64_t structs = rest_uint();
+      const std::uint64_t structs = bounded(rest_uint());
       const ClientId client = d_.read_client();
       record(Op::Kind::kClient, client);
       Clock clock = rest_uint();
@@ -289,19 +308,19 @@ class Walker {
         }
       }
     }
-    const std::uint64_t ds_clients = rest_uint();
+    const std::uint64_t ds_clients = bounded(rest_uint());
     for (std::uint64_t i = 0; i < ds_clients; ++i) {
       d_.reset_ds_cur_val();
       walk_.tape.push_back(Op{Op::Kind::kDsReset});
       const std::uint64_t client = rest_uint();
-      const std::uint64_t ranges = rest_uint();
+      const std::uint64_t ranges = bounded(rest_uint());
       for (std::uint64_t r = 0; r < ranges; ++r) {
         const Clock ds_clock = d_.read_ds_clock();
         record(Op::Kind::kDsClock, ds_clock);
         const std::uint64_t ds_len = d_.read_ds_len();
         record(Op::Kind::kDsLen, ds_len);
-        walk_.listing.push_back("ds " + std::to_string(client) + " " + std::to_string(ds_clock) + " " +
-                                std::to_string(ds_len));
+        walk_.listing.push_back("ds " + std::to_string(client) + " " + std::to_string(ds_clock) +
+                                " " + std::to_string(ds_len));
       }
     }
     return std::move(walk_);
@@ -318,7 +337,7 @@ class Walker {
   }
 
   std::uint64_t rest_uint() {
-    const std::uint64_t value = bounded(d_.rest().read_var_uint());
+    const std::uint64_t value = d_.rest().read_var_uint();
     record(Op::Kind::kRestVarUint, value);
     return value;
   }
@@ -372,8 +391,10 @@ class Walker {
   // Returns the item's length in clock units.
   std::uint64_t read_item(Id id, std::uint8_t info) {
     std::string line = "item " + id_text(id);
-    line += " origin=" + ((info & 0x80) != 0 ? id_text(read_id(Op::Kind::kLeftId)) : std::string("-"));
-    line += " right=" + ((info & 0x40) != 0 ? id_text(read_id(Op::Kind::kRightId)) : std::string("-"));
+    line +=
+        " origin=" + ((info & 0x80) != 0 ? id_text(read_id(Op::Kind::kLeftId)) : std::string("-"));
+    line +=
+        " right=" + ((info & 0x40) != 0 ? id_text(read_id(Op::Kind::kRightId)) : std::string("-"));
     std::string parent = "-";
     std::string sub = "-";
     if ((info & 0xc0) == 0) {
@@ -464,22 +485,54 @@ Bytes replay(const std::vector<Op>& tape) {
   Encoder e;
   for (const Op& op : tape) {
     switch (op.kind) {
-      case Op::Kind::kRestVarUint: e.rest().write_var_uint(op.number); break;
-      case Op::Kind::kClient: e.write_client(op.number); break;
-      case Op::Kind::kInfo: e.write_info(static_cast<std::uint8_t>(op.number)); break;
-      case Op::Kind::kLeftId: e.write_left_id(op.id); break;
-      case Op::Kind::kRightId: e.write_right_id(op.id); break;
-      case Op::Kind::kParentInfo: e.write_parent_info(op.number != 0); break;
-      case Op::Kind::kString: e.write_string(op.text); break;
-      case Op::Kind::kTypeRef: e.write_type_ref(static_cast<std::uint32_t>(op.number)); break;
-      case Op::Kind::kLen: e.write_len(op.number); break;
-      case Op::Kind::kAny: e.write_any(op.any); break;
-      case Op::Kind::kBuf: e.write_buf(op.bytes); break;
-      case Op::Kind::kJson: e.write_json(op.text); break;
-      case Op::Kind::kKey: e.write_key(op.text); break;
-      case Op::Kind::kDsReset: e.reset_ds_cur_val(); break;
-      case Op::Kind::kDsClock: e.write_ds_clock(op.number); break;
-      case Op::Kind::kDsLen: e.write_ds_len(op.number); break;
+      case Op::Kind::kRestVarUint:
+        e.rest().write_var_uint(op.number);
+        break;
+      case Op::Kind::kClient:
+        e.write_client(op.number);
+        break;
+      case Op::Kind::kInfo:
+        e.write_info(static_cast<std::uint8_t>(op.number));
+        break;
+      case Op::Kind::kLeftId:
+        e.write_left_id(op.id);
+        break;
+      case Op::Kind::kRightId:
+        e.write_right_id(op.id);
+        break;
+      case Op::Kind::kParentInfo:
+        e.write_parent_info(op.number != 0);
+        break;
+      case Op::Kind::kString:
+        e.write_string(op.text);
+        break;
+      case Op::Kind::kTypeRef:
+        e.write_type_ref(static_cast<std::uint32_t>(op.number));
+        break;
+      case Op::Kind::kLen:
+        e.write_len(op.number);
+        break;
+      case Op::Kind::kAny:
+        e.write_any(op.any);
+        break;
+      case Op::Kind::kBuf:
+        e.write_buf(op.bytes);
+        break;
+      case Op::Kind::kJson:
+        e.write_json(op.text);
+        break;
+      case Op::Kind::kKey:
+        e.write_key(op.text);
+        break;
+      case Op::Kind::kDsReset:
+        e.reset_ds_cur_val();
+        break;
+      case Op::Kind::kDsClock:
+        e.write_ds_clock(op.number);
+        break;
+      case Op::Kind::kDsLen:
+        e.write_ds_len(op.number);
+        break;
     }
   }
   return e.to_bytes();
@@ -528,7 +581,8 @@ TEST(UpdateCodec, V2KeyCacheReferencesResolveLikeYjs) {
   EXPECT_EQ(walk_update<UpdateDecoderV2>(reencoded).listing, kKeyCacheListing);
 }
 
-const std::uint64_t kCallClients[] = {0, 0, 0, 5, 5, 1, 0, std::uint64_t{1} << 32, kMaxSafeInteger, kMaxSafeInteger};
+const std::uint64_t kCallClients[] = {
+    0, 0, 0, 5, 5, 1, 0, std::uint64_t{1} << 32, kMaxSafeInteger, kMaxSafeInteger};
 
 // The calls behind kCallsV2 and kCallsV1.
 template <typename Encoder>
@@ -537,10 +591,12 @@ Bytes write_call_sequence() {
   for (const std::uint64_t client : kCallClients) {
     e.write_client(client);
   }
-  const std::vector<Clock> lefts = {0, 1, 2, 3, 10, 10, 10, 5, 0, kMaxSafeInteger, kMaxSafeInteger - 1};
+  const std::vector<Clock> lefts = {
+      0, 1, 2, 3, 10, 10, 10, 5, 0, kMaxSafeInteger, kMaxSafeInteger - 1};
   for (std::size_t i = 0; i < lefts.size(); ++i) e.write_left_id(Id{i, lefts[i]});
   for (const int info : {1, 1, 7, 0, 0, 0, 255}) e.write_info(static_cast<std::uint8_t>(info));
-  for (const char* s : {"", "a", "\xc3\xa9", "\xf0\x9f\x98\x80", "ab", "long string over nineteen units", ""}) {
+  for (const char* s :
+       {"", "a", "\xc3\xa9", "\xf0\x9f\x98\x80", "ab", "long string over nineteen units", ""}) {
     e.write_string(s);
   }
   for (const bool b : {true, true, false}) e.write_parent_info(b);
@@ -567,10 +623,12 @@ void read_call_sequence(const Bytes& bytes) {
   for (const std::uint64_t client : kCallClients) {
     EXPECT_EQ(d.read_client(), client);
   }
-  const std::vector<Clock> lefts = {0, 1, 2, 3, 10, 10, 10, 5, 0, kMaxSafeInteger, kMaxSafeInteger - 1};
+  const std::vector<Clock> lefts = {
+      0, 1, 2, 3, 10, 10, 10, 5, 0, kMaxSafeInteger, kMaxSafeInteger - 1};
   for (std::size_t i = 0; i < lefts.size(); ++i) EXPECT_EQ(d.read_left_id(), (Id{i, lefts[i]}));
   for (const int info : {1, 1, 7, 0, 0, 0, 255}) EXPECT_EQ(d.read_info(), info);
-  for (const char* s : {"", "a", "\xc3\xa9", "\xf0\x9f\x98\x80", "ab", "long string over nineteen units", ""}) {
+  for (const char* s :
+       {"", "a", "\xc3\xa9", "\xf0\x9f\x98\x80", "ab", "long string over nineteen units", ""}) {
     EXPECT_EQ(d.read_string(), s);
   }
   for (const bool b : {true, true, false}) EXPECT_EQ(d.read_parent_info(), b);
@@ -605,13 +663,48 @@ TEST(UpdateCodec, DecoderCallsReadBackWhatWasWritten) {
 TEST(UpdateCodec, V2StringLengthsSplittingASurrogatePairGiveReplacementCharacters) {
   UpdateDecoderV2 d(kSplitPairV2);
   EXPECT_EQ(d.read_string(), "a\xef\xbf\xbd");
-  EXPECT_EQ(d.read_string(), "\xef\xbf\xbd" "b");
+  EXPECT_EQ(d.read_string(),
+            "\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(d.read_string(), "\xef\xbf\xbd");
   EXPECT_EQ(d.read_string(), "");
   EXPECT_EQ(d.read_string(), "\xef\xbf\xbd");
   EXPECT_EQ(d.read_string(), "\xf0\x9f\x98\x80");
   // The lengths column ends with a count of one, so there is nothing more to read.
   EXPECT_THROW(d.read_string(), DecodeError);
+}
+
+TEST(UpdateCodec, V2RandomStringsRoundTrip) {
+  // Mixed ASCII and multi-byte text exercises the word-at-a-time paths of the string column.
+  const unsigned seed = std::random_device{}();
+  std::printf("V2RandomStringsRoundTrip seed=%u\n", seed);
+  std::mt19937 rng(seed);
+  const std::vector<std::string> pieces = {
+      "a", "b", " ", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "xyz"};
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::string> strings;
+    std::vector<bool> is_key;
+    UpdateEncoderV2 encoder;
+    const int count = 1 + static_cast<int>(rng() % 60);
+    for (int i = 0; i < count; ++i) {
+      std::string text;
+      const int length = static_cast<int>(rng() % 40);
+      for (int k = 0; k < length; ++k) text += pieces[rng() % pieces.size()];
+      strings.push_back(text);
+      is_key.push_back(rng() % 4 == 0);
+      if (is_key.back()) {
+        encoder.write_key(text);
+      } else {
+        encoder.write_string(text);
+      }
+    }
+    const Bytes bytes = encoder.to_bytes();
+    UpdateDecoderV2 decoder(bytes);
+    for (std::size_t i = 0; i < strings.size(); ++i) {
+      const std::string_view read = is_key[i] ? decoder.read_key() : decoder.read_string();
+      ASSERT_EQ(read, strings[i]) << "seed " << seed << " round " << round << " string " << i;
+    }
+  }
 }
 
 TEST(UpdateCodec, V2StringViewsPointIntoTheInput) {
@@ -648,13 +741,17 @@ TEST(UpdateCodec, MalformedColumnsThrowDecodeError) {
   // A column whose declared length runs past the end.
   EXPECT_THROW(UpdateDecoderV2(Bytes{0x00, 0x05, 0x01}), DecodeError);
   // A string column that is not UTF-8.
-  EXPECT_THROW(UpdateDecoderV2(Bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0xff, 0x00, 0x00, 0x00}),
+  EXPECT_THROW(UpdateDecoderV2(
+                   Bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0xff, 0x00, 0x00, 0x00}),
                DecodeError);
   // A string length past the end of the joined strings: "ab" with a length of 3.
-  UpdateDecoderV2 too_long(Bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x02, 'a', 'b', 0x03, 0x00, 0x00, 0x00});
+  const Bytes too_long_bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04,
+                             0x02, 'a',  'b',  0x03, 0x00, 0x00, 0x00};
+  UpdateDecoderV2 too_long(too_long_bytes);
   EXPECT_THROW(too_long.read_string(), DecodeError);
   // Reading a column that holds nothing.
-  UpdateDecoderV2 empty(Bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00});
+  const Bytes empty_bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
+  UpdateDecoderV2 empty(empty_bytes);
   EXPECT_THROW(empty.read_info(), DecodeError);
   EXPECT_THROW(empty.read_client(), DecodeError);
   EXPECT_THROW(empty.read_left_id(), DecodeError);
@@ -662,11 +759,14 @@ TEST(UpdateCodec, MalformedColumnsThrowDecodeError) {
   EXPECT_THROW(empty.read_string(), DecodeError);
   EXPECT_THROW(empty.read_key(), DecodeError);
   // A left clock going below zero: IntDiffOptRle varInt(-1 * 2) = 0x42.
-  UpdateDecoderV2 negative_clock(Bytes{0x00, 0x00, 0x01, 0x01, 0x01, 0x42, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00});
+  const Bytes negative_clock_bytes{0x00, 0x00, 0x01, 0x01, 0x01, 0x42, 0x00,
+                                   0x00, 0x01, 0x00, 0x00, 0x00, 0x00};
+  UpdateDecoderV2 negative_clock(negative_clock_bytes);
   EXPECT_THROW(negative_clock.read_left_id(), DecodeError);
   // Delete set clocks past 2^53 - 1.
-  UpdateDecoderV2 huge_ds(Bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01});
+  const Bytes huge_ds_bytes{0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                            0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  UpdateDecoderV2 huge_ds(huge_ds_bytes);
   EXPECT_THROW(huge_ds.read_ds_clock(), DecodeError);
   // v1: a client id past 2^53 - 1 and a type ref past 2^32 - 1.
   const Bytes big = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10};
@@ -688,6 +788,17 @@ TEST(UpdateCodec, V1JsonIsReprintedAsJsonStringifyWould) {
   const Bytes bytes = e.take();
   UpdateDecoderV1 d(bytes);
   EXPECT_EQ(d.read_json(), R"({"a":1.5,"b":[100]})");
+}
+
+TEST(UpdateCodec, V2JsonLiteralsAndValuesRoundTrip) {
+  UpdateEncoderV2 encoder;
+  const std::vector<std::string> texts = {"true",      "false", "null", R"({"a":[1,"x"]})",
+                                          "undefined", "0.5"};
+  for (const auto& text : texts) encoder.write_json(text);
+  const Bytes bytes = encoder.to_bytes();
+  UpdateDecoderV2 decoder(bytes);
+  for (const auto& text : texts) EXPECT_EQ(decoder.read_json(), text);
+  EXPECT_TRUE(decoder.rest().done());
 }
 
 TEST(UpdateCodec, RandomCorruptionThrowsDecodeErrorOrDecodes) {
