@@ -158,6 +158,13 @@ struct Roots {
   const std::vector<std::string>& xmls;
 };
 
+void declare_roots(crdt::Doc& doc, const Roots& roots) {
+  for (const auto& name : roots.texts) doc.root(name, crdt::TypeKind::text);
+  for (const auto& name : roots.maps) doc.root(name, crdt::TypeKind::map);
+  for (const auto& name : roots.arrays) doc.root(name, crdt::TypeKind::array);
+  for (const auto& name : roots.xmls) doc.root(name, crdt::TypeKind::xml_fragment);
+}
+
 std::string roots_json(crdt::Doc& doc, const Roots& roots) {
   std::string out = "{";
   bool first = true;
@@ -239,6 +246,9 @@ int CrdtCommand::run(std::ostream& out, std::ostream& err) const {
       for (const std::string& file : files_) {
         const auto updates = read_framed_updates(file);
         crdt::Doc doc(0x5eed);
+        // Declared before anything is applied, as a Yjs client that called getText() etc.
+        // first: a Text's formatting cleanup after remote changes depends on it.
+        declare_roots(doc, roots);
         const auto start = Clock::now();
         for (std::size_t i = 0; i < updates.size(); ++i) {
           auto applied = doc.apply_update(updates[i], format_of(v2_));

@@ -245,10 +245,10 @@ Content Content::read(Decoder& decoder, std::uint8_t kind, int /*type_depth*/) {
       return StringContent{std::move(text)};
     }
     case ContentKind::embed:
-      return EmbedContent{normalized_json(decoder.read_json())};
+      return EmbedContent{decoder.read_json()};  // read_json prints it as Yjs would write it back
     case ContentKind::format: {
       std::string key(decoder.read_key());
-      return FormatContent{std::move(key), normalized_json(decoder.read_json())};
+      return FormatContent{std::move(key), decoder.read_json()};
     }
     case ContentKind::type: {
       const std::uint32_t ref = decoder.read_type_ref();
