@@ -63,6 +63,9 @@ struct EmbedContent {
 struct FormatContent {
   std::string key;
   std::string json;
+  /// Nonzero when the value is one JavaScript object with other formats' values: a local Yjs
+  /// edit stores one format's value object in new formats, and Yjs compares objects by identity.
+  std::uint64_t shared_value = 0;
 };
 /// Deletes a Type where it is complete, so this header needs no definition of Type.
 struct TypeDeleter {

@@ -6,6 +6,28 @@
 
 namespace agora::crdt {
 
+std::vector<DeleteRange>* ClientRanges::find(ClientId client) {
+  auto found = index_.find(client);
+  return found == index_.end() ? nullptr : &entries_[found->second].second;
+}
+
+const std::vector<DeleteRange>* ClientRanges::find(ClientId client) const {
+  auto found = index_.find(client);
+  return found == index_.end() ? nullptr : &entries_[found->second].second;
+}
+
+std::vector<DeleteRange>& ClientRanges::operator[](ClientId client) {
+  auto [found, added] = index_.emplace(client, entries_.size());
+  if (added) entries_.emplace_back(client, std::vector<DeleteRange>{});
+  return entries_[found->second].second;
+}
+
+const std::vector<DeleteRange>& ClientRanges::at(ClientId client) const {
+  const auto* ranges = find(client);
+  if (ranges == nullptr) throw std::out_of_range("no delete ranges for this client");
+  return *ranges;
+}
+
 void DeleteSet::sort_and_merge() {
   for (auto& [client, ranges] : clients) {
     std::sort(ranges.begin(), ranges.end(),
@@ -25,9 +47,9 @@ void DeleteSet::sort_and_merge() {
 }
 
 bool DeleteSet::contains(Id id) const {
-  auto found = clients.find(id.client);
-  if (found == clients.end()) return false;
-  const auto& ranges = found->second;
+  const auto* found = clients.find(id.client);
+  if (found == nullptr) return false;
+  const auto& ranges = *found;
   auto after = std::upper_bound(ranges.begin(), ranges.end(), id.clock,
                                 [](Clock clock, const DeleteRange& r) { return clock < r.clock; });
   return after != ranges.begin() && id.clock < std::prev(after)->end();

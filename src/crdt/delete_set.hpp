@@ -4,7 +4,9 @@
 #include "crdt/id.hpp"
 
 #include <cstdint>
+#include <stdexcept>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace agora::crdt {
@@ -17,9 +19,34 @@ struct DeleteRange {
   friend bool operator==(const DeleteRange&, const DeleteRange&) = default;
 };
 
+/// Each client's ranges, in the order clients were first added. Yjs keeps a JS Map, and some of
+/// its cleanup walks clients in that order, so the order is part of compatibility.
+class ClientRanges {
+ public:
+  using Entry = std::pair<ClientId, std::vector<DeleteRange>>;
+
+  auto begin() { return entries_.begin(); }
+  auto end() { return entries_.end(); }
+  auto begin() const { return entries_.begin(); }
+  auto end() const { return entries_.end(); }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+  /// The ranges of `client`, or null.
+  std::vector<DeleteRange>* find(ClientId client);
+  const std::vector<DeleteRange>* find(ClientId client) const;
+  /// The ranges of `client`, added empty at the end if absent.
+  std::vector<DeleteRange>& operator[](ClientId client);
+  const std::vector<DeleteRange>& at(ClientId client) const;
+
+ private:
+  std::vector<Entry> entries_;
+  std::unordered_map<ClientId, std::size_t> index_;
+};
+
 /// Deleted ranges per client.
 struct DeleteSet {
-  std::unordered_map<ClientId, std::vector<DeleteRange>> clients;
+  ClientRanges clients;
 
   bool empty() const { return clients.empty(); }
   /// Appends a range; call sort_and_merge before relying on order.

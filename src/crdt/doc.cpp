@@ -23,8 +23,10 @@ Type& Doc::root(std::string_view name, TypeKind kind) {
     type->root_name_ = std::string(name);
     found = roots_.emplace(std::string(name), std::move(type)).first;
   } else if (found->second->kind_ == TypeKind::unknown && kind != TypeKind::unknown) {
-    // Like Yjs's doc.get(name, YText) on a root an update created untyped.
+    // Like Yjs's doc.get(name, YText) on a root an update created untyped: Yjs makes a new
+    // type object that takes over the items but not the has-formatting flag.
     found->second->kind_ = kind;
+    found->second->has_formatting_ = false;
   }
   return *found->second;
 }
@@ -142,7 +144,7 @@ DeleteSet delete_set_of(const StructStore& store) {
       while (i + 1 < structs.size() && structs[i + 1]->deleted()) length += structs[++i]->length;
       ranges.push_back({clock, length});
     }
-    if (!ranges.empty()) set.clients.emplace(client, std::move(ranges));
+    if (!ranges.empty()) set.clients[client] = std::move(ranges);
   }
   return set;
 }

@@ -134,7 +134,9 @@ std::vector<std::pair<std::string, std::string>> for_in_entries(const Any& value
     for (const auto& [key, v] : *object) {
       // Later duplicates overwrite earlier ones at the earlier position.
       auto& list = is_index(key) ? indices : names;
-      auto found = std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.first == key; });
+      // An init-capture, not [&]: clang 14 cannot capture a structured binding (fuzz builds).
+      auto found = std::find_if(list.begin(), list.end(),
+                                [&wanted = key](const auto& e) { return e.first == wanted; });
       if (found != list.end()) {
         found->second = &v;
       } else {

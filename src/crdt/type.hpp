@@ -43,6 +43,7 @@ class Type {
   friend struct Transaction;
   friend class Integrator;
   friend class TextEditor;
+  friend class ArrayEditor;
   friend ListPosition find_position(Transaction&, Type&, std::uint64_t);
 
   TypeKind kind_;
