@@ -1,0 +1,28 @@
+#pragma once
+// Publishing readers for documents written by TipTap / ProseMirror through y-prosemirror: an
+// XmlFragment whose XmlElements are named by node type (attributes = node attrs as JSON values)
+// and whose XmlTexts carry the marks as formatting attributes ({markName: mark.attrs}).
+
+#include "crdt/type.hpp"
+
+#include <string>
+
+namespace agora::crdt {
+
+/// Elements nested deeper than this are not rendered as markup: their visible text is emitted
+/// flat (escaped in HTML), so hostile trees cannot exhaust the stack or the reader's patience.
+inline constexpr int kMaxRenderDepth = 256;
+
+/// Sanitized HTML of an XmlFragment (or of one XmlElement or XmlText) for publishing. Only an
+/// allow-list of elements and attributes is ever written, every text and attribute value is
+/// escaped, URLs are limited to safe schemes, unknown nodes are replaced by their content and
+/// unknown marks are ignored; deleted content and embeds are skipped.
+std::string xml_to_html(const Type& fragment);
+
+/// Plain text of an XmlFragment (or XmlElement or XmlText) for search and previews, in UTF-8:
+/// top-level blocks are separated by a blank line, list items and blocks inside them by one
+/// newline (no bullets or checkboxes), hard breaks become newlines, table cells are joined by
+/// tabs and rows by newlines, images give their alt text; no leading or trailing separators.
+std::string xml_to_plain_text(const Type& fragment);
+
+}  // namespace agora::crdt
