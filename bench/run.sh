@@ -7,3 +7,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 agora=${1:?usage: bench/run.sh path/to/agora}
 [[ -x $agora ]] || { echo "bench: $agora is not an executable; build it first (make build)" >&2; exit 1; }
 "$here/http/run.sh" "$agora"
+"$here/crdt/run.sh" "$agora"

@@ -313,6 +313,19 @@ int CrdtCommand::run(std::ostream& out, std::ostream& err) const {
     updates.reserve(patches.size());
     std::u16string shadow;  // only kept up to date when astral characters make indexes differ
     bool astral = false;
+    auto note_astral = [&](std::u16string_view inserted) {
+      if (!astral)
+        for (char16_t unit : inserted)
+          if (unit >= 0xD800 && unit <= 0xDFFF) astral = true;
+      if (astral) shadow = crdt::to_utf16(crdt::text_to_string(text));
+    };
+    // The starting text is one transaction of its own, before the timed edits.
+    const auto* start_content = trace.as_object().if_contains("startContent");
+    if (start_content != nullptr && start_content->is_string() && !start_content->as_string().empty()) {
+      const std::u16string initial = crdt::to_utf16(std::string_view(start_content->as_string()));
+      updates.push_back(local.transact([&](crdt::Transaction& t) { crdt::TextEditor::insert(t, text, 0, initial); }));
+      note_astral(initial);
+    }
     auto start = Clock::now();
     for (const Patch& patch : patches) {
       const std::size_t at = utf16_index(shadow, astral, patch.position);
@@ -321,10 +334,7 @@ int CrdtCommand::run(std::ostream& out, std::ostream& err) const {
         if (deleted > 0) crdt::TextEditor::erase(t, text, at, deleted);
         if (!patch.inserted.empty()) crdt::TextEditor::insert(t, text, at, patch.inserted);
       }));
-      if (!astral)
-        for (char16_t unit : patch.inserted)
-          if (unit >= 0xD800 && unit <= 0xDFFF) astral = true;
-      if (astral) shadow = crdt::to_utf16(crdt::text_to_string(text));
+      note_astral(patch.inserted);
     }
     const double local_ms = ms_since(start);
     if (crdt::text_to_string(text) != std::string_view(end_content->as_string())) {
