@@ -19,7 +19,7 @@ bool is_text_type(const Type* type) {
 
 }  // namespace
 
-std::size_t Transaction::merge_with_lefts(std::vector<Item*>& structs, std::size_t pos) {
+std::size_t Transaction::merge_with_lefts(StructList& structs, std::size_t pos) {
   Item* right = structs[pos];
   std::size_t i = pos;
   for (; i > 0; --i) {
@@ -54,19 +54,17 @@ std::size_t Transaction::merge_with_lefts(std::vector<Item*>& structs, std::size
   }
   const std::size_t merged = pos - i;
   if (merged > 0) {
-    const auto first = structs.begin() + static_cast<std::ptrdiff_t>(pos + 1 - merged);
-    const auto last = structs.begin() + static_cast<std::ptrdiff_t>(pos + 1);
-    for (auto it = first; it != last; ++it) store.release(*it);
-    structs.erase(first, last);
+    for (std::size_t k = pos + 1 - merged; k <= pos; ++k) store.release(structs[k]);
+    structs.erase(pos + 1 - merged, pos + 1);
   }
   return merged;
 }
 
 void Transaction::try_gc_delete_set(const DeleteSet& set) {
   for (const auto& [client, ranges] : set.clients) {
-    auto& structs = store.clients.at(client);
+    StructList& structs = store.structs_of(client);
     for (auto range = ranges.rbegin(); range != ranges.rend(); ++range) {
-      for (std::size_t si = StructStore::find_index(structs, range->clock);
+      for (std::size_t si = structs.find_index(range->clock);
            si < structs.size() && structs[si]->id.clock < range->end(); ++si) {
         Item* item = structs[si];
         if (!item->is_gc() && item->deleted() && !item->keep()) gc_item(store, item, false);
@@ -77,12 +75,11 @@ void Transaction::try_gc_delete_set(const DeleteSet& set) {
 
 void Transaction::try_merge_delete_set(const DeleteSet& set) {
   for (const auto& [client, ranges] : set.clients) {
-    auto& structs = store.clients.at(client);
+    StructList& structs = store.structs_of(client);
     for (auto range = ranges.rbegin(); range != ranges.rend(); ++range) {
       const auto last_index = static_cast<std::int64_t>(structs.size()) - 1;
       std::int64_t si = std::min<std::int64_t>(
-          last_index,
-          1 + static_cast<std::int64_t>(StructStore::find_index(structs, range->end() - 1)));
+          last_index, 1 + static_cast<std::int64_t>(structs.find_index(range->end() - 1)));
       while (si > 0 && structs[static_cast<std::size_t>(si)]->id.clock >= range->clock)
         si -= 1 + static_cast<std::int64_t>(merge_with_lefts(structs, static_cast<std::size_t>(si)));
     }
@@ -92,12 +89,11 @@ void Transaction::try_merge_delete_set(const DeleteSet& set) {
 namespace {
 
 // findIndexCleanStart.
-std::size_t index_clean_start(Transaction& t, std::vector<Item*>& structs, Clock clock) {
-  const std::size_t index = StructStore::find_index(structs, clock);
+std::size_t index_clean_start(Transaction& t, StructList& structs, Clock clock) {
+  const std::size_t index = structs.find_index(clock);
   Item* item = structs[index];
   if (item->id.clock < clock && !item->is_gc()) {
-    structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index) + 1,
-                   t.split(item, clock - item->id.clock));
+    structs.insert(index + 1, t.split(item, clock - item->id.clock));
     return index + 1;
   }
   return index;
@@ -105,7 +101,7 @@ std::size_t index_clean_start(Transaction& t, std::vector<Item*>& structs, Clock
 
 // iterateStructs: calls f on every struct in [start, start + length), splitting at both ends.
 template <typename F>
-void iterate_structs(Transaction& t, std::vector<Item*>& structs, Clock start,
+void iterate_structs(Transaction& t, StructList& structs, Clock start,
                      std::uint64_t length, F&& f) {
   if (length == 0) return;
   const Clock end = start + length;
@@ -165,7 +161,7 @@ void Transaction::cleanup_formatting() {
     const Clock after = store.state(client);
     // Yjs passes the after clock as the length here; the extra range is harmless but splits
     // the same items, so it is kept.
-    iterate_structs(*this, store.clients.at(client), before, after, [&](Item* item) {
+    iterate_structs(*this, store.structs_of(client), before, after, [&](Item* item) {
       if (!item->is_gc() && !item->deleted() && item->content.kind() == ContentKind::format &&
           !needs_full(item->parent))
         full_cleanup.push_back(item->parent);
@@ -173,10 +169,10 @@ void Transaction::cleanup_formatting() {
   }
   Transaction formatting(doc, true);
   for (const auto& [client, ranges] : delete_set.clients) {
-    auto found = store.clients.find(client);
-    if (found == store.clients.end() || found->second.empty()) continue;
-    auto& structs = found->second;
-    const Clock state = structs.back()->end_clock();
+    StructList* found = store.find_structs(client);
+    if (found == nullptr || found->empty()) continue;
+    StructList& structs = *found;
+    const Clock state = structs.end_clock();
     for (const DeleteRange& range : ranges) {
       if (range.clock >= state) break;
       iterate_structs(*this, structs, range.clock, range.length, [&](Item* item) {
@@ -206,15 +202,15 @@ void Transaction::cleanup() {
   if (doc.gc_enabled()) try_gc_delete_set(delete_set);
   try_merge_delete_set(delete_set);
   for (const auto& [client, before] : advanced_) {
-    auto& structs = store.clients.at(client);
-    const auto first = static_cast<std::int64_t>(
-        std::max<std::size_t>(StructStore::find_index(structs, before), 1));
+    StructList& structs = store.structs_of(client);
+    const auto first =
+        static_cast<std::int64_t>(std::max<std::size_t>(structs.find_index(before), 1));
     for (auto i = static_cast<std::int64_t>(structs.size()) - 1; i >= first;)
       i -= 1 + static_cast<std::int64_t>(merge_with_lefts(structs, static_cast<std::size_t>(i)));
   }
   for (auto id = merge_structs.rbegin(); id != merge_structs.rend(); ++id) {
-    auto& structs = store.clients.at(id->client);
-    const std::size_t pos = StructStore::find_index(structs, id->clock);
+    StructList& structs = store.structs_of(id->client);
+    const std::size_t pos = structs.find_index(id->clock);
     if (pos + 1 < structs.size() && merge_with_lefts(structs, pos + 1) > 1) continue;
     if (pos > 0) merge_with_lefts(structs, pos);
   }

@@ -3,6 +3,8 @@
 #include "crdt/type.hpp"
 #include "crdt/update_codec.hpp"
 
+#include <algorithm>
+
 namespace agora::crdt {
 
 void TypeDeleter::operator()(Type* type) const { delete type; }
@@ -179,14 +181,14 @@ void Content::write(Encoder& encoder, std::uint64_t offset) const {
       return;
     case ContentKind::string: {
       const auto& text = std::get<StringContent>(value_).text;
-      encoder.write_string(to_utf8(std::u16string_view(text).substr(offset)));
+      encoder.write_string(std::u16string_view(text).substr(offset));
       return;
     }
     case ContentKind::embed:
       encoder.write_json(std::get<EmbedContent>(value_).json);
       return;
     case ContentKind::format: {
-      const auto& format = std::get<FormatContent>(value_);
+      const auto& format = *std::get<Boxed<FormatContent>>(value_);
       encoder.write_key(format.key);
       encoder.write_json(format.json);
       return;
@@ -205,7 +207,7 @@ void Content::write(Encoder& encoder, std::uint64_t offset) const {
       return;
     }
     case ContentKind::doc: {
-      const auto& subdoc = std::get<SubdocContent>(value_);
+      const auto& subdoc = *std::get<Boxed<SubdocContent>>(value_);
       encoder.write_string(subdoc.guid);
       encoder.write_any(subdoc.options);
       return;
@@ -280,48 +282,51 @@ Content Content::read(Decoder& decoder, std::uint8_t kind, int /*type_depth*/) {
 
 template void Content::write(UpdateEncoderV1&, std::uint64_t) const;
 template void Content::write(UpdateEncoderV2&, std::uint64_t) const;
+template <typename Decoder>
+void Content::read_into(Decoder& decoder, std::uint8_t kind, Content& out) {
+  switch (static_cast<ContentKind>(kind)) {
+    case ContentKind::string: {
+      const std::string_view utf8 = decoder.read_string();
+      if (utf8.empty()) throw DecodeError("a string item is empty");
+      out.value_.emplace<StringContent>(StringContent{to_utf16(utf8)});
+      return;
+    }
+    case ContentKind::deleted: {
+      const std::uint64_t length = decoder.read_len();
+      if (length == 0 || length > kMaxSafeInteger)
+        throw DecodeError("a deleted range has length " + std::to_string(length));
+      out.value_.emplace<DeletedContent>(DeletedContent{length});
+      return;
+    }
+    default:
+      out = read(decoder, kind);
+  }
+}
+
 template Content Content::read(UpdateDecoderV1&, std::uint8_t, int);
 template Content Content::read(UpdateDecoderV2&, std::uint8_t, int);
+template void Content::read_into(UpdateDecoderV1&, std::uint8_t, Content&);
+template void Content::read_into(UpdateDecoderV2&, std::uint8_t, Content&);
 
 std::string to_utf8(std::u16string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    std::uint32_t code = text[i];
-    if (code < 0x80) {
-      out.push_back(static_cast<char>(code));
-      continue;
-    }
-    if (code >= 0xD800 && code <= 0xDBFF && i + 1 < text.size() && text[i + 1] >= 0xDC00 &&
-        text[i + 1] <= 0xDFFF) {
-      code = 0x10000 + ((code - 0xD800) << 10) + (text[i + 1] - 0xDC00);
-      ++i;
-    } else if (code >= 0xD800 && code <= 0xDFFF) {
-      code = 0xFFFD;  // a lone surrogate, as TextEncoder writes it
-    }
-    if (code < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (code >> 6)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else if (code < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (code >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (code >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    }
-  }
+  std::string out(utf8_length(text), '\0');
+  write_utf8(text, reinterpret_cast<std::uint8_t*>(out.data()));
   return out;
 }
 
 std::u16string to_utf16(std::string_view utf8) {
   // The input was validated as UTF-8 by the decoder, or comes from our own code.
   std::u16string out;
-  out.reserve(utf8.size());
   const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
   const auto* end = p + utf8.size();
+  // ASCII, the bulk of most text, widens byte for byte without decoding.
+  const auto* ascii_end = p;
+  while (ascii_end < end && *ascii_end < 0x80) ++ascii_end;
+  out.resize(static_cast<std::size_t>(ascii_end - p));
+  std::copy(p, ascii_end, out.begin());
+  if (ascii_end == end) return out;
+  p = ascii_end;
+  out.reserve(utf8.size());
   while (p < end) {
     std::uint32_t code = *p;
     int extra = 0;

@@ -88,16 +88,45 @@ struct SubdocContent {
   Any options;
 };
 
+/// A value kept on the heap, copied deeply: the rare large contents are boxed so that every
+/// item and decoded struct stays small (memory, and cache misses, grow with their size).
+template <typename T>
+class Boxed {
+ public:
+  explicit Boxed(T value) : value_(std::make_unique<T>(std::move(value))) {}
+  Boxed(const Boxed& other)
+      : value_(other.value_ == nullptr ? nullptr : std::make_unique<T>(*other.value_)) {}
+  Boxed& operator=(const Boxed& other) {
+    if (this != &other)
+      value_ = other.value_ == nullptr ? nullptr : std::make_unique<T>(*other.value_);
+    return *this;
+  }
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(Boxed&&) noexcept = default;
+  ~Boxed() = default;
+
+  T* get() const { return value_.get(); }
+  T& operator*() const { return *value_; }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
 /// One item's content.
 class Content {
  public:
-  using Variant = std::variant<DeletedContent, JsonContent, BinaryContent, StringContent,
-                               EmbedContent, FormatContent, TypeContent, AnyContent, SubdocContent>;
+  using Variant =
+      std::variant<DeletedContent, JsonContent, BinaryContent, StringContent, EmbedContent,
+                   Boxed<FormatContent>, TypeContent, AnyContent, Boxed<SubdocContent>>;
 
   Content() = default;
   template <typename T>
     requires std::is_constructible_v<Variant, T&&>
   Content(T&& value) : value_(std::forward<T>(value)) {}  // NOLINT: implicit like a variant
+  Content(FormatContent value)  // NOLINT: implicit like a variant
+      : value_(std::in_place_type<Boxed<FormatContent>>, std::move(value)) {}
+  Content(SubdocContent value)  // NOLINT: implicit like a variant
+      : value_(std::in_place_type<Boxed<SubdocContent>>, std::move(value)) {}
   Content(Content&&) noexcept;
   Content& operator=(Content&&) noexcept;
   ~Content();
@@ -124,14 +153,23 @@ class Content {
   template <typename Decoder>
   /// Reads content of `kind` (the low 5 bits of an info byte); throws DecodeError on bad input.
   static Content read(Decoder& decoder, std::uint8_t kind, int type_depth = 0);
+  /// read() into `out`, building strings and deletions in place (the bulk of every update).
+  template <typename Decoder>
+  static void read_into(Decoder& decoder, std::uint8_t kind, Content& out);
 
+  /// The content if it is a T, else null.
   template <typename T>
   T* get() {
-    return std::get_if<T>(&value_);
+    if constexpr (std::is_same_v<T, FormatContent> || std::is_same_v<T, SubdocContent>) {
+      auto* boxed = std::get_if<Boxed<T>>(&value_);
+      return boxed == nullptr ? nullptr : boxed->get();
+    } else {
+      return std::get_if<T>(&value_);
+    }
   }
   template <typename T>
   const T* get() const {
-    return std::get_if<T>(&value_);
+    return const_cast<Content*>(this)->get<T>();
   }
 
  private:

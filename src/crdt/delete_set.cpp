@@ -6,20 +6,41 @@
 
 namespace agora::crdt {
 
+ClientRanges::ClientRanges(const ClientRanges& other)
+    : entries_(other.entries_),
+      index_(other.index_ == nullptr
+                 ? nullptr
+                 : std::make_unique<std::unordered_map<ClientId, std::size_t>>(*other.index_)) {}
+
+ClientRanges& ClientRanges::operator=(const ClientRanges& other) {
+  if (this != &other) *this = ClientRanges(other);
+  return *this;
+}
+
 std::vector<DeleteRange>* ClientRanges::find(ClientId client) {
-  auto found = index_.find(client);
-  return found == index_.end() ? nullptr : &entries_[found->second].second;
+  if (index_ == nullptr) {
+    for (auto& [known, ranges] : entries_)
+      if (known == client) return &ranges;
+    return nullptr;
+  }
+  auto found = index_->find(client);
+  return found == index_->end() ? nullptr : &entries_[found->second].second;
 }
 
 const std::vector<DeleteRange>* ClientRanges::find(ClientId client) const {
-  auto found = index_.find(client);
-  return found == index_.end() ? nullptr : &entries_[found->second].second;
+  return const_cast<ClientRanges*>(this)->find(client);
 }
 
 std::vector<DeleteRange>& ClientRanges::operator[](ClientId client) {
-  auto [found, added] = index_.emplace(client, entries_.size());
-  if (added) entries_.emplace_back(client, std::vector<DeleteRange>{});
-  return entries_[found->second].second;
+  if (auto* ranges = find(client)) return *ranges;
+  entries_.emplace_back(client, std::vector<DeleteRange>{});
+  if (index_ != nullptr) {
+    index_->emplace(client, entries_.size() - 1);
+  } else if (entries_.size() > kLinearSearchLimit) {
+    index_ = std::make_unique<std::unordered_map<ClientId, std::size_t>>();
+    for (std::size_t i = 0; i < entries_.size(); ++i) index_->emplace(entries_[i].first, i);
+  }
+  return entries_.back().second;
 }
 
 const std::vector<DeleteRange>& ClientRanges::at(ClientId client) const {
@@ -30,8 +51,10 @@ const std::vector<DeleteRange>& ClientRanges::at(ClientId client) const {
 
 void DeleteSet::sort_and_merge() {
   for (auto& [client, ranges] : clients) {
-    std::sort(ranges.begin(), ranges.end(),
-              [](const DeleteRange& a, const DeleteRange& b) { return a.clock < b.clock; });
+    const auto by_clock = [](const DeleteRange& a, const DeleteRange& b) { return a.clock < b.clock; };
+    // Ranges are usually added in clock order already (a whole update's deletions, say).
+    if (!std::is_sorted(ranges.begin(), ranges.end(), by_clock))
+      std::sort(ranges.begin(), ranges.end(), by_clock);
     std::size_t kept = 1;
     for (std::size_t i = 1; i < ranges.size(); ++i) {
       DeleteRange& left = ranges[kept - 1];

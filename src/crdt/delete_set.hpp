@@ -3,7 +3,10 @@
 
 #include "crdt/id.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -25,6 +28,13 @@ class ClientRanges {
  public:
   using Entry = std::pair<ClientId, std::vector<DeleteRange>>;
 
+  ClientRanges() = default;
+  ClientRanges(const ClientRanges& other);
+  ClientRanges& operator=(const ClientRanges& other);
+  ClientRanges(ClientRanges&&) noexcept = default;
+  ClientRanges& operator=(ClientRanges&&) noexcept = default;
+  ~ClientRanges() = default;
+
   auto begin() { return entries_.begin(); }
   auto end() { return entries_.end(); }
   auto begin() const { return entries_.begin(); }
@@ -40,8 +50,15 @@ class ClientRanges {
   const std::vector<DeleteRange>& at(ClientId client) const;
 
  private:
-  std::vector<Entry> entries_;
-  std::unordered_map<ClientId, std::size_t> index_;
+  // Most sets name one or two clients: a scan beats hashing (and allocates nothing), so the
+  // index is only built past this many.
+  static constexpr std::size_t kLinearSearchLimit = 8;
+
+  // One client inline: most delete sets (every update's, every transaction's) name one.
+  boost::container::small_vector<Entry, 1> entries_;
+  /// Position of each client in entries_, once there are more than kLinearSearchLimit. Held
+  /// by pointer so that small sets are cheap to create, move and destroy.
+  std::unique_ptr<std::unordered_map<ClientId, std::size_t>> index_;
 };
 
 /// Deleted ranges per client.

@@ -40,25 +40,41 @@ bool Doc::has_pending() const {
   return store_->pending_structs.has_value() || store_->pending_delete_set.has_value();
 }
 
+namespace {
+
+// The decode buffer is kept for the many small updates of live editing; one that held a whole
+// document is given back rather than kept for the document's lifetime.
+void release_if_large(DecodedUpdate& decoded) {
+  constexpr std::size_t kKeptStructs = 256;
+  std::size_t capacity = 0;
+  for (const ClientStructs& block : decoded.clients) capacity += block.structs.capacity();
+  if (capacity > kKeptStructs || decoded.clients.capacity() > 16) decoded = DecodedUpdate{};
+}
+
+}  // namespace
+
 template <typename Decoder>
 Result<void> Doc::apply_with(std::span<const std::uint8_t> update) {
   // Decode everything first: a malformed update must leave the document untouched.
-  DecodedUpdate decoded;
+  DecodedUpdate& decoded = store_->decode_buffer;
   try {
     Decoder decoder(update);
-    decoded = read_update(decoder, update.size());
+    read_update_into(decoder, update.size(), decoded);
   } catch (const DecodeError& e) {
+    release_if_large(decoded);
     return Error{e.what()};
   }
   if (transaction_ != nullptr) {
-    Integrator::apply(*transaction_, std::move(decoded));
+    Integrator::apply(*transaction_, decoded);
+    release_if_large(decoded);
     return {};
   }
   Transaction transaction(*this, false);
   transaction_ = &transaction;
-  Integrator::apply(transaction, std::move(decoded));
+  Integrator::apply(transaction, decoded);
   transaction_ = nullptr;
   transaction.cleanup();
+  release_if_large(decoded);
   return {};
 }
 
@@ -98,62 +114,115 @@ void write_item(Encoder& encoder, const Item& item, std::uint64_t offset) {
   item.content.write(encoder, offset);
 }
 
-// writeStructs for each (client, clock) in `from`, highest client id first.
+// Deleted structs, touching ones joined into one range (createDeleteSetFromStructStore), fed
+// one struct at a time in clock order.
+class DeletedRuns {
+ public:
+  void add(const Item& item) {
+    if (!item.deleted()) return;
+    if (!ranges_.empty() && ranges_.back().end() == item.id.clock && last_deleted_) {
+      ranges_.back().length += item.length;
+    } else {
+      ranges_.push_back({item.id.clock, item.length});
+    }
+    last_deleted_ = true;
+  }
+  void skip() { last_deleted_ = false; }
+  std::vector<DeleteRange> take() { return std::move(ranges_); }
+
+ private:
+  std::vector<DeleteRange> ranges_;
+  bool last_deleted_ = false;
+};
+
+// writeStructs for each (client, clock) in `from`, highest client id first. When `deletes` is
+// given, the deleted ranges of every client written from its first struct are collected on the
+// way (and the client added to `collected`), saving encode_store a second walk over every item.
 template <typename Encoder>
 void write_structs_since(Encoder& encoder, const StructStore& store,
-                         std::vector<std::pair<ClientId, Clock>> from) {
+                         std::span<const std::pair<ClientId, Clock>> clients,
+                         DeleteSet* deletes = nullptr, std::vector<ClientId>* collected = nullptr) {
+  boost::container::small_vector<std::pair<ClientId, Clock>, 4> from(clients.begin(),
+                                                                     clients.end());
   std::sort(from.begin(), from.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   encoder.rest().write_var_uint(from.size());
   for (auto [client, clock] : from) {
-    const auto& structs = store.clients.at(client);
+    const StructList& structs = *store.find_structs(client);
     clock = std::max(clock, structs.front()->id.clock);
-    const std::size_t first = StructStore::find_index(structs, clock);
-    encoder.rest().write_var_uint(structs.size() - first);
+    const std::size_t first = structs.find_index(clock);
+    const std::size_t count = structs.size();
+    DeletedRuns runs;
+    const bool collect = deletes != nullptr && first == 0;
+    encoder.rest().write_var_uint(count - first);
     encoder.write_client(client);
     encoder.rest().write_var_uint(clock);
-    write_item(encoder, *structs[first], clock - structs[first]->id.clock);
-    for (std::size_t i = first + 1; i < structs.size(); ++i) write_item(encoder, *structs[i], 0);
-  }
-}
-
-// writeClientsStructs: every client whose state is ahead of `target`.
-template <typename Encoder>
-void write_clients_structs(Encoder& encoder, const StructStore& store, const StateVector& target) {
-  std::vector<std::pair<ClientId, Clock>> from;
-  for (const auto& [client, structs] : store.clients) {
-    if (structs.empty()) continue;
-    auto wanted = target.find(client);
-    if (wanted == target.end()) {
-      from.emplace_back(client, 0);
-    } else if (structs.back()->end_clock() > wanted->second) {
-      from.emplace_back(client, wanted->second);
+    const Item& first_item = *structs[first];
+    // Computed here, not in the lambda: clang 14 (fuzz builds) cannot capture a structured binding.
+    const std::uint64_t first_offset = clock - first_item.id.clock;
+    // Items of a long-edited document lie all over the heap, and writing the whole state
+    // waits on memory more than it computes: the walk asks for items, then their text, ahead.
+    structs.for_each_from(
+        first,
+        [&](const Item* item) {
+          write_item(encoder, *item, item == &first_item ? first_offset : 0);
+          if (!collect) return;
+          if (item->deleted()) {
+            runs.add(*item);
+          } else {
+            runs.skip();
+          }
+        },
+        [](const Item* item) {
+          if (const auto* text = item->content.get<StringContent>())
+            __builtin_prefetch(text->text.data());
+        });
+    if (collect) {
+      std::vector<DeleteRange> ranges = runs.take();
+      if (!ranges.empty()) deletes->clients[client] = std::move(ranges);
+      collected->push_back(client);
     }
   }
-  write_structs_since(encoder, store, std::move(from));
-}
-
-// createDeleteSetFromStructStore.
-DeleteSet delete_set_of(const StructStore& store) {
-  DeleteSet set;
-  for (const auto& [client, structs] : store.clients) {
-    std::vector<DeleteRange> ranges;
-    for (std::size_t i = 0; i < structs.size(); ++i) {
-      if (!structs[i]->deleted()) continue;
-      const Clock clock = structs[i]->id.clock;
-      std::uint64_t length = structs[i]->length;
-      while (i + 1 < structs.size() && structs[i + 1]->deleted()) length += structs[++i]->length;
-      ranges.push_back({clock, length});
-    }
-    if (!ranges.empty()) set.clients[client] = std::move(ranges);
-  }
-  return set;
 }
 
 template <typename Encoder>
 std::vector<std::uint8_t> encode_store(const StructStore& store, const StateVector& target) {
   Encoder encoder;
-  write_clients_structs(encoder, store, target);
-  delete_set_of(store).write(encoder);
+  // writeClientsStructs: every client whose state is ahead of `target`.
+  std::vector<std::pair<ClientId, Clock>> from;
+  // A guess at the size (a struct takes a dozen bytes or so besides its content, and content
+  // rarely takes more bytes than clocks), to spare the reallocations of a growing buffer.
+  std::size_t reserve = 0;
+  for (const auto& [client, structs] : store.clients) {
+    if (structs.empty()) continue;
+    auto wanted = target.find(client);
+    if (wanted == target.end()) {
+      from.emplace_back(client, 0);
+      // Capped by the struct count: a GC range can span 2^53 clocks in a few bytes.
+      reserve += structs.size() * 12 + std::min(structs.end_clock(), structs.size() * 64);
+    } else if (structs.end_clock() > wanted->second) {
+      from.emplace_back(client, wanted->second);
+    }
+  }
+  encoder.rest().reserve(reserve);
+  DeleteSet deletes;
+  std::vector<ClientId> collected;
+  write_structs_since(encoder, store, from, &deletes, &collected);
+  // The delete set covers every client, including those not written from their first struct.
+  std::sort(collected.begin(), collected.end());
+  for (const auto& [client, structs] : store.clients) {
+    if (std::binary_search(collected.begin(), collected.end(), client)) continue;
+    DeletedRuns runs;
+    for (std::size_t i = 0; i < structs.size(); ++i) {
+      if (structs[i]->deleted()) {
+        runs.add(*structs[i]);
+      } else {
+        runs.skip();
+      }
+    }
+    std::vector<DeleteRange> ranges = runs.take();
+    if (!ranges.empty()) deletes.clients[client] = std::move(ranges);
+  }
+  deletes.write(encoder);
   return encoder.to_bytes();
 }
 

@@ -7,6 +7,8 @@
 #include "crdt/update_codec.hpp"
 #include "crdt/updates.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <map>
 #include <stdexcept>
@@ -165,10 +167,10 @@ class SmallMap {
     return entries_.emplace_back(key, V{}).second;
   }
   bool empty() const { return entries_.empty(); }
-  std::vector<std::pair<ClientId, V>>& entries() { return entries_; }
+  auto& entries() { return entries_; }
 
  private:
-  std::vector<std::pair<ClientId, V>> entries_;
+  boost::container::small_vector<std::pair<ClientId, V>, 4> entries_;
 };
 
 }  // namespace
@@ -177,7 +179,7 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
   SmallMap<ClientRefs> client_refs;
   // A client listed twice keeps only its last block, as in Yjs.
   for (auto& block : blocks) client_refs[block.client] = ClientRefs{&block.structs, 0};
-  std::vector<ClientId> ids;  // ascending; the highest client is integrated first
+  boost::container::small_vector<ClientId, 4> ids;  // ascending; the highest is integrated first
   for (const auto& [client, refs] : client_refs.entries()) ids.push_back(client);
   std::sort(ids.begin(), ids.end());
   if (ids.empty()) return std::nullopt;
@@ -193,7 +195,7 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
   ClientRefs* current = next_target();
   if (current == nullptr) return std::nullopt;
 
-  std::vector<DecodedStruct*> stack;
+  boost::container::small_vector<DecodedStruct*, 4> stack;
   std::map<ClientId, std::vector<const DecodedStruct*>> rest;
   SmallMap<Clock> missing_sv;
   auto update_missing = [&](ClientId client, Clock clock) {
@@ -220,7 +222,7 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
       } else {
         rest[client] = {s};
       }
-      std::erase(ids, client);
+      ids.erase(std::remove(ids.begin(), ids.end(), client), ids.end());
     }
     stack.clear();
   };
@@ -290,11 +292,11 @@ std::optional<Rest> IntegrationRun::integrate_structs(std::vector<ClientStructs>
 
 std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const DeleteSet& set) {
   DeleteSet unapplied;
-  std::vector<Item*> no_structs;
+  StructList no_structs;
   for (const auto& [client, ranges] : set.clients) {
-    auto found = store_.clients.find(client);
-    std::vector<Item*>& structs = found == store_.clients.end() ? no_structs : found->second;
-    const Clock state = store_.state(client);
+    StructList* found = store_.find_structs(client);
+    StructList& structs = found == nullptr ? no_structs : *found;
+    const Clock state = structs.end_clock();
     for (const DeleteRange& range : ranges) {
       const Clock clock = range.clock;
       const Clock end = range.end();
@@ -303,20 +305,17 @@ std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const 
         continue;
       }
       if (state < end) unapplied.add(client, state, end - state);
-      std::size_t index = StructStore::find_index(structs, clock);
+      std::size_t index = structs.find_index(clock);
       Item* item = structs[index];
       if (!item->deleted() && item->id.clock < clock) {
-        structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index) + 1,
-                       t_.split(item, clock - item->id.clock));
+        structs.insert(index + 1, t_.split(item, clock - item->id.clock));
         ++index;
       }
       while (index < structs.size()) {
         item = structs[index++];
         if (item->id.clock >= end) break;
         if (!item->deleted()) {
-          if (end < item->end_clock())
-            structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index),
-                           t_.split(item, end - item->id.clock));
+          if (end < item->end_clock()) structs.insert(index, t_.split(item, end - item->id.clock));
           t_.delete_item(item);
         }
       }
@@ -329,7 +328,7 @@ std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const 
   return encoder.to_bytes();
 }
 
-void Integrator::apply(Transaction& transaction, DecodedUpdate&& update) {
+void Integrator::apply(Transaction& transaction, DecodedUpdate& update) {
   Doc& doc = transaction.doc;
   StructStore& store = transaction.store;
   IntegrationRun run(transaction, doc);
@@ -375,7 +374,8 @@ void Integrator::apply(Transaction& transaction, DecodedUpdate&& update) {
     std::vector<std::uint8_t> pending = std::move(store.pending_structs->update);
     store.pending_structs.reset();
     UpdateDecoderV2 decoder(pending);
-    apply(transaction, read_update(decoder, pending.size()));
+    DecodedUpdate decoded = read_update(decoder, pending.size());
+    apply(transaction, decoded);
   }
 }
 

@@ -16,14 +16,21 @@ namespace agora::crdt {
 class Encoder {
  public:
   /// Writes one raw byte.
-  void write_uint8(std::uint8_t value) { buffer_.push_back(value); }
+  void write_uint8(std::uint8_t value) {
+    if (size_ == buffer_.size()) grow(1);
+    buffer_[size_++] = value;
+  }
   /// Writes an unsigned integer, 7 bits per byte, low bits first (values up to 2^64-1).
   void write_var_uint(std::uint64_t value) {
+    // Room for the longest varUint first, so the loop writes without checks.
+    if (buffer_.size() - size_ < 10) grow(10);
+    std::uint8_t* out = buffer_.data() + size_;
     while (value > 0x7f) {
-      buffer_.push_back(static_cast<std::uint8_t>(0x80 | (value & 0x7f)));
+      *out++ = static_cast<std::uint8_t>(0x80 | (value & 0x7f));
       value >>= 7;
     }
-    buffer_.push_back(static_cast<std::uint8_t>(value));
+    *out++ = static_cast<std::uint8_t>(value);
+    size_ = static_cast<std::size_t>(out - buffer_.data());
   }
   /// Writes a signed integer; the first byte carries the sign in bit 0x40.
   void write_var_int(std::int64_t value);
@@ -31,6 +38,9 @@ class Encoder {
   void write_var_int_negative_zero();
   /// Writes a UTF-8 string as varUint(byte length) + bytes.
   void write_var_string(std::string_view utf8);
+  /// Writes UTF-16 text as the varString of its UTF-8 form, converting straight into the
+  /// buffer (lone surrogates become U+FFFD, as TextEncoder writes them).
+  void write_var_string(std::u16string_view utf16);
   /// Writes varUint(length) + bytes.
   void write_var_bytes(std::span<const std::uint8_t> bytes);
   /// Writes bytes with no length prefix.
@@ -40,14 +50,28 @@ class Encoder {
   void write_float64(double value);
   void write_big_int64(std::int64_t value);
 
+  /// Makes room for `count` more bytes without reallocating.
+  void reserve(std::size_t count) {
+    if (buffer_.size() - size_ < count) buffer_.resize(size_ + count);
+  }
   /// The bytes written so far.
-  const std::vector<std::uint8_t>& bytes() const { return buffer_; }
-  std::size_t size() const { return buffer_.size(); }
+  std::span<const std::uint8_t> bytes() const { return {buffer_.data(), size_}; }
+  std::size_t size() const { return size_; }
   /// Moves the bytes out, leaving the encoder empty.
-  std::vector<std::uint8_t> take() { return std::move(buffer_); }
+  std::vector<std::uint8_t> take() {
+    buffer_.resize(size_);
+    size_ = 0;
+    return std::move(buffer_);
+  }
 
  private:
+  /// Makes room for at least `count` more bytes.
+  void grow(std::size_t count);
+
+  // Sized ahead of what is written (size_ bytes are in use), so writes need no per-byte
+  // capacity checks.
   std::vector<std::uint8_t> buffer_;
+  std::size_t size_ = 0;
 };
 
 /// Reads lib0-encoded values from a byte span it does not own. Every read checks bounds and
@@ -125,6 +149,12 @@ class Decoder {
 
 /// The length of a UTF-8 string in UTF-16 code units (what JavaScript's String.length gives).
 std::size_t utf16_length(std::string_view utf8);
+
+/// The length in bytes of the UTF-8 form of UTF-16 text (lone surrogates count as U+FFFD).
+std::size_t utf8_length(std::u16string_view utf16);
+/// Writes the UTF-8 form of UTF-16 text at `out`, which has room for utf8_length(utf16) bytes;
+/// returns the end of what it wrote.
+std::uint8_t* write_utf8(std::u16string_view utf16, std::uint8_t* out);
 
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF),
 /// the same test as the fatal TextDecoder lib0 reads strings with.

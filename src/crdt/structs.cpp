@@ -112,12 +112,21 @@ void DecodedStruct::write(Encoder& encoder, std::uint64_t offset) const {
 template <typename Decoder>
 std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t max_structs) {
   std::vector<ClientStructs> clients;
+  read_client_structs_into(decoder, max_structs, clients);
+  return clients;
+}
+
+template <typename Decoder>
+void read_client_structs_into(Decoder& decoder, std::uint64_t max_structs,
+                              std::vector<ClientStructs>& clients) {
   std::uint64_t total_structs = 0;
+  std::size_t used_blocks = 0;
   const std::uint64_t client_count = decoder.rest().read_var_uint();
   // Every client block takes at least three bytes of the rest stream.
   if (client_count > decoder.rest().remaining())
     throw DecodeError("the update claims " + std::to_string(client_count) +
                       " clients but is too short to hold them");
+  if (client_count < clients.size()) clients.resize(client_count);
   clients.reserve(client_count);
   for (std::uint64_t c = 0; c < client_count; ++c) {
     const std::uint64_t struct_count = decoder.rest().read_var_uint();
@@ -128,8 +137,11 @@ std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t m
     if (clock > kMaxSafeInteger)
       throw DecodeError("client " + std::to_string(client) + " starts at clock " +
                         std::to_string(clock) + ", beyond 2^53");
-    ClientStructs& block = clients.emplace_back();
+    ClientStructs& block =
+        used_blocks < clients.size() ? clients[used_blocks] : clients.emplace_back();
+    ++used_blocks;
     block.client = client;
+    block.structs.clear();
     // Reserve only what the bytes could hold; a lying count fails on the first missing byte.
     block.structs.reserve(std::min<std::uint64_t>(struct_count, decoder.rest().remaining() + 1024));
     for (std::uint64_t i = 0; i < struct_count; ++i) {
@@ -175,7 +187,7 @@ std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t m
             s.parent_sub = std::string(decoder.read_string());
           }
         }
-        s.content = Content::read(decoder, ref);
+        Content::read_into(decoder, ref, s.content);
         s.length = s.content.length();
       }
       if (s.length == 0)
@@ -186,15 +198,19 @@ std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t m
       clock += s.length;
     }
   }
-  return clients;
 }
 
 template <typename Decoder>
 DecodedUpdate read_update(Decoder& decoder, std::size_t update_size) {
   DecodedUpdate update;
-  update.clients = read_client_structs(decoder, max_structs_for(update_size));
-  update.delete_set = DeleteSet::read(decoder);
+  read_update_into(decoder, update_size, update);
   return update;
+}
+
+template <typename Decoder>
+void read_update_into(Decoder& decoder, std::size_t update_size, DecodedUpdate& update) {
+  read_client_structs_into(decoder, max_structs_for(update_size), update.clients);
+  update.delete_set = DeleteSet::read(decoder);
 }
 
 template <typename Encoder>
@@ -215,8 +231,14 @@ template void DecodedStruct::write(UpdateEncoderV1&, std::uint64_t) const;
 template void DecodedStruct::write(UpdateEncoderV2&, std::uint64_t) const;
 template std::vector<ClientStructs> read_client_structs(UpdateDecoderV1&, std::uint64_t);
 template std::vector<ClientStructs> read_client_structs(UpdateDecoderV2&, std::uint64_t);
+template void read_client_structs_into(UpdateDecoderV1&, std::uint64_t,
+                                       std::vector<ClientStructs>&);
+template void read_client_structs_into(UpdateDecoderV2&, std::uint64_t,
+                                       std::vector<ClientStructs>&);
 template DecodedUpdate read_update(UpdateDecoderV1&, std::size_t);
 template DecodedUpdate read_update(UpdateDecoderV2&, std::size_t);
+template void read_update_into(UpdateDecoderV1&, std::size_t, DecodedUpdate&);
+template void read_update_into(UpdateDecoderV2&, std::size_t, DecodedUpdate&);
 template void write_client_structs(UpdateEncoderV1&, ClientId, const std::vector<DecodedStruct>&,
                                    Clock);
 template void write_client_structs(UpdateEncoderV2&, ClientId, const std::vector<DecodedStruct>&,

@@ -28,11 +28,11 @@ enum class StructKind : std::uint8_t { gc, skip, item };
 /// One struct of an update.
 struct DecodedStruct {
   StructKind kind = StructKind::item;
-  Id id;
-  std::uint64_t length = 0;
   bool has_origin = false;
   bool has_right_origin = false;
   bool has_parent_sub = false;
+  Id id;
+  std::uint64_t length = 0;
   Id origin;
   Id right_origin;
   ParentRef parent;
@@ -45,7 +45,8 @@ struct DecodedStruct {
   void trim_front(std::uint64_t offset);
   /// Cuts the struct at `offset` and returns the right part (origin = the last unit kept).
   DecodedStruct split(std::uint64_t offset);
-  /// Appends `right` when Yjs's mergeUpdates would merge them; returns whether it did.
+  /// Appends `right` when it continues this struct exactly (Item.mergeWith's conditions on ids,
+  /// origins and content); returns whether it did.
   bool try_append(DecodedStruct& right);
   /// Writes the struct from `offset` on (Item.write / GC.write / Skip.write).
   template <typename Encoder>
@@ -72,12 +73,23 @@ struct DecodedUpdate {
 template <typename Decoder>
 std::vector<ClientStructs> read_client_structs(Decoder& decoder, std::uint64_t max_structs);
 
-/// The struct limit for an update of `update_size` bytes.
-inline std::uint64_t max_structs_for(std::size_t update_size) { return 64 * update_size + 1024; }
+/// The struct limit for an update of `update_size` bytes. A v1 struct takes at least two bytes;
+/// v2's run-length columns can describe structs almost for free, so a hostile v2 update could
+/// otherwise claim gigabytes. Four per byte is far above what real clients send.
+inline std::uint64_t max_structs_for(std::size_t update_size) { return 4 * update_size + 1024; }
+
+/// read_client_structs into `clients`, reusing the blocks and struct vectors it already holds
+/// (a document decodes every update into the same buffers, so most updates allocate nothing).
+template <typename Decoder>
+void read_client_structs_into(Decoder& decoder, std::uint64_t max_structs,
+                              std::vector<ClientStructs>& clients);
 
 /// Reads a whole update (client blocks, then the delete set).
 template <typename Decoder>
 DecodedUpdate read_update(Decoder& decoder, std::size_t update_size);
+/// read_update into `update`, reusing its buffers.
+template <typename Decoder>
+void read_update_into(Decoder& decoder, std::size_t update_size, DecodedUpdate& update);
 
 /// Writes structs[first..] of one client starting at `clock` (writeStructs in encoding.js).
 template <typename Encoder>

@@ -58,24 +58,24 @@ Item* Transaction::split(Item* left, std::uint64_t diff) {
 }
 
 Item* Transaction::item_clean_start(Id id) {
-  auto& structs = store.clients.at(id.client);
-  const std::size_t index = StructStore::find_index(structs, id.clock);
+  StructList& structs = store.structs_of(id.client);
+  const std::size_t index = structs.find_index(id.clock);
   Item* item = structs[index];
   if (item->id.clock < id.clock && !item->is_gc()) {
     Item* right = split(item, id.clock - item->id.clock);
-    structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index) + 1, right);
+    structs.insert(index + 1, right);
     return right;
   }
   return item;
 }
 
 Item* Transaction::item_clean_end(Id id) {
-  auto& structs = store.clients.at(id.client);
-  const std::size_t index = StructStore::find_index(structs, id.clock);
+  StructList& structs = store.structs_of(id.client);
+  const std::size_t index = structs.find_index(id.clock);
   Item* item = structs[index];
   if (id.clock != item->end_clock() - 1 && !item->is_gc()) {
     Item* right = split(item, id.clock - item->id.clock + 1);
-    structs.insert(structs.begin() + static_cast<std::ptrdiff_t>(index) + 1, right);
+    structs.insert(index + 1, right);
   }
   return item;
 }
@@ -107,7 +107,7 @@ void Transaction::delete_item(Item* item) {
         merge_structs.push_back(child->id);
       }
     }
-    std::erase(changed, type);
+    changed.erase(std::remove(changed.begin(), changed.end(), type), changed.end());
   }
 }
 
@@ -235,8 +235,9 @@ void Transaction::gc_item(StructStore& store, Item* item, bool parent_gcd) {
     item->parent = nullptr;
     item->parent_sub.clear();
     item->content = DeletedContent{item->length};
-  } else {
-    // Yjs keeps the item's countable bit; only the content goes.
+  } else if (item->content.kind() != ContentKind::deleted) {
+    // Yjs keeps the item's countable bit; only the content goes (deleted content already is
+    // just its length).
     item->content = DeletedContent{item->length};
   }
 }

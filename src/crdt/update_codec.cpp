@@ -147,6 +147,13 @@ class StringColumnEncoder {
     joined_ += utf8;
     lengths_.write(utf16_length(utf8));
   }
+  void write(std::u16string_view utf16) {
+    const std::size_t at = joined_.size();
+    joined_.resize(at + utf8_length(utf16));
+    write_utf8(utf16, reinterpret_cast<std::uint8_t*>(joined_.data() + at));
+    // Lone surrogates become one U+FFFD each, so the UTF-16 length is unchanged.
+    lengths_.write(utf16.size());
+  }
   std::vector<std::uint8_t> finish() {
     Encoder out;
     out.write_var_string(joined_);
@@ -396,6 +403,9 @@ void UpdateEncoderV1::write_info(std::uint8_t info) {
 void UpdateEncoderV1::write_string(std::string_view utf8) {
   rest_.write_var_string(utf8);
 }
+void UpdateEncoderV1::write_string(std::u16string_view utf16) {
+  rest_.write_var_string(utf16);
+}
 void UpdateEncoderV1::write_parent_info(bool is_root_key) {
   rest_.write_var_uint(is_root_key ? 1 : 0);
 }
@@ -554,6 +564,9 @@ void UpdateEncoderV2::write_info(std::uint8_t info) {
 }
 void UpdateEncoderV2::write_string(std::string_view utf8) {
   columns_->strings.write(utf8);
+}
+void UpdateEncoderV2::write_string(std::u16string_view utf16) {
+  columns_->strings.write(utf16);
 }
 void UpdateEncoderV2::write_parent_info(bool is_root_key) {
   columns_->parent_infos.write(is_root_key ? 1 : 0);

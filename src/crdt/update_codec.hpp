@@ -40,6 +40,8 @@ class UpdateEncoderV1 {
   void write_client(ClientId client);
   void write_info(std::uint8_t info);
   void write_string(std::string_view utf8);
+  /// Writes UTF-16 text as write_string writes its UTF-8 form.
+  void write_string(std::u16string_view utf16);
   /// true: the parent is a root type named by a key (write_string follows); false: an item id.
   void write_parent_info(bool is_root_key);
   void write_type_ref(std::uint32_t type_ref);
@@ -74,6 +76,7 @@ class UpdateEncoderV2 {
   void write_client(ClientId client);
   void write_info(std::uint8_t info);
   void write_string(std::string_view utf8);
+  void write_string(std::u16string_view utf16);
   void write_parent_info(bool is_root_key);
   void write_type_ref(std::uint32_t type_ref);
   void write_len(std::uint64_t length);

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace agora::crdt {
 
@@ -16,8 +18,8 @@ namespace {
 constexpr std::uint8_t kGcInfo = 0;
 constexpr std::uint8_t kSkipInfo = 10;
 
-// Merging Yjs's way costs about (readers x structs) comparisons; above this it takes the heap
-// even where the two could differ (a GC and an item at the same id, see merge_updates_with).
+// Merging Yjs's way costs about (readers x structs) comparisons; above this the merge keeps to
+// the fast path even where the two could differ (a GC and an item at the same id, see MergeRun).
 constexpr std::uint64_t kLiteralMergeBudget = 50'000'000;
 
 template <typename Decoder>
@@ -54,7 +56,9 @@ struct Piece {
   Clock end() const { return clock + length; }
 };
 
-Piece piece_of(const DecodedStruct& s) { return {s.kind, s.id.client, s.id.clock, s.length, &s}; }
+Piece piece_of(const DecodedStruct& s) {
+  return {s.kind, s.id.client, s.id.clock, s.length, &s};
+}
 
 // Collects pieces into client blocks as LazyStructWriter does: a new block whenever the client
 // changes, even back to one written before.
@@ -70,6 +74,8 @@ class PieceWriter {
     blocks_.clear();
     pieces_.clear();
   }
+
+  void reserve(std::size_t pieces) { pieces_.reserve(pieces); }
 
   template <typename Encoder>
   void write(Encoder& encoder) const {
@@ -167,7 +173,8 @@ class V8TimSort {
   static void copy(const std::uint32_t* source, Index from, std::uint32_t* target, Index to,
                    Index length) {
     if (length > 0)
-      std::memmove(target + to, source + from, static_cast<std::size_t>(length) * sizeof(std::uint32_t));
+      std::memmove(target + to, source + from,
+                   static_cast<std::size_t>(length) * sizeof(std::uint32_t));
   }
 
   void binary_insertion_sort(Index low, Index start, Index high) {
@@ -294,8 +301,8 @@ class V8TimSort {
     base_a += k;
     length_a -= k;
     if (length_a == 0) return;
-    length_b = gallop_left(work_.data(), work_[base_a + length_a - 1], base_b, length_b,
-                           length_b - 1);
+    length_b =
+        gallop_left(work_.data(), work_[base_a + length_a - 1], base_b, length_b, length_b - 1);
     if (length_b == 0) return;
     if (length_a <= length_b) {
       merge_low(base_a, length_a, base_b, length_b);
@@ -501,31 +508,72 @@ class V8TimSort {
 // ---------------------------------------------------------------------------------------------
 // mergeUpdatesV2. Yjs keeps one reader per update, sorts the readers by their current struct
 // (client descending, clock ascending) before every step and lets the first one advance. Only
-// the first reader moves in a step, and the sort is stable, so a reader that moved goes before
-// the readers whose struct has the same id; MergeRun's heap orders readers by (client, clock,
-// sequence) with that rule and takes the same steps in O(log n) each instead of O(n).
+// the first reader moves in a step and the sort is stable, so a reader that moved goes before
+// the readers whose struct has the same id, and readers that never moved keep the order of
+// their updates. MergeRun takes the same steps without sorting: readers that never moved wait
+// in one array sorted once, readers that moved in a heap, and the front is the first of the two.
 //
-// The one thing the heap cannot follow: Yjs's comparator says "less" in both directions for a
-// GC and an item at the same id, and then the order depends on V8's sort. When such a tie comes
-// first, the run starts over with Yjs's loop and V8's sort when that is affordable.
+// The one thing this cannot follow: Yjs's comparator says "less" in both directions for a GC
+// and an item at the same id, and then the order depends on the comparisons V8's sort makes.
+// When such a tie comes first, the merge starts over with Yjs's loop and V8's sort, if that is
+// affordable.
+
+// The structs the readers of mergeUpdatesV2 see (Skips dropped), update by update, and the
+// delete sets of all updates gathered per client. Structs live in chunks so they never move;
+// the updates' own containers are freed as soon as they are read.
+struct MergeInput {
+  std::vector<std::vector<DecodedStruct>> chunks;
+  std::vector<const DecodedStruct*> structs;
+  // Reader r reads structs[reader_ends[r - 1] .. reader_ends[r]).
+  std::vector<std::uint32_t> reader_ends;
+  DeleteSet deletes;
+  bool has_gc = false;
+  // Structs the remaining updates may still hold. v2's run-length columns let a few bytes claim
+  // many structs; the per-update limit alone would allow 1024 per update however small.
+  std::uint64_t struct_budget = 0;
+
+  explicit MergeInput(std::span<const std::span<const std::uint8_t>> updates) {
+    std::size_t total_size = 0;
+    for (const auto& update : updates) total_size += update.size();
+    struct_budget = max_structs_for(total_size);
+    structs.reserve(updates.size());
+    reader_ends.reserve(updates.size());
+  }
+
+  template <typename Decoder>
+  void add(std::span<const std::uint8_t> update) {
+    constexpr std::size_t kChunk = 4096;
+    Decoder decoder(update);
+    std::vector<ClientStructs> blocks = read_client_structs(
+        decoder, std::min<std::uint64_t>(max_structs_for(update.size()), struct_budget));
+    const DeleteSet set = DeleteSet::read(decoder);
+    for (ClientStructs& block : blocks) {
+      struct_budget -= block.structs.size();
+      for (DecodedStruct& s : block.structs) {
+        if (s.kind == StructKind::skip) continue;
+        if (s.kind == StructKind::gc) has_gc = true;
+        if (chunks.empty() || chunks.back().size() == kChunk) chunks.emplace_back().reserve(kChunk);
+        structs.push_back(&chunks.back().emplace_back(std::move(s)));
+      }
+    }
+    if (structs.size() > std::numeric_limits<std::uint32_t>::max())
+      throw DecodeError("the updates hold more than 2^32 structs");
+    reader_ends.push_back(static_cast<std::uint32_t>(structs.size()));
+    for (const auto& [client, ranges] : set.clients) {
+      auto& merged = deletes.clients[client];
+      merged.insert(merged.end(), ranges.begin(), ranges.end());
+    }
+  }
+};
 
 class MergeRun {
  public:
-  explicit MergeRun(const std::vector<DecodedUpdate>& updates) {
-    std::size_t total = 0;
-    for (const auto& update : updates)
-      for (const auto& block : update.clients) total += block.structs.size();
-    structs_.reserve(total);
-    readers_.reserve(updates.size());
-    for (const auto& update : updates) {
-      Reader reader;
-      reader.position = static_cast<std::uint32_t>(structs_.size());
-      for (const auto& block : update.clients)
-        for (const auto& s : block.structs)
-          if (s.kind != StructKind::skip) structs_.push_back(&s);
-      reader.end = static_cast<std::uint32_t>(structs_.size());
-      reader.sequence = static_cast<std::int64_t>(readers_.size());
-      readers_.push_back(reader);
+  explicit MergeRun(const MergeInput& input) : structs_(input.structs), has_gc_(input.has_gc) {
+    readers_.reserve(input.reader_ends.size());
+    std::uint32_t first = 0;
+    for (const std::uint32_t end : input.reader_ends) {
+      readers_.push_back({first, first, end});
+      first = end;
     }
   }
 
@@ -533,26 +581,52 @@ class MergeRun {
     return static_cast<std::uint64_t>(readers_.size()) * (structs_.size() + 1);
   }
 
-  // Runs with the heap; returns false when it met a tie only V8's sort decides and
-  // `stop_at_ties` is set.
-  bool run_heap(bool stop_at_ties) {
+  // Returns false, having stopped, when `stop_at_ties` is set and it met a tie between a GC and
+  // an item that only V8's sort decides.
+  bool run_fast(bool stop_at_ties) {
     reset();
-    heap_.clear();
+    stop_at_ties = stop_at_ties && has_gc_;
+    waiting_.clear();
+    waiting_.reserve(readers_.size());
     for (std::uint32_t r = 0; r < readers_.size(); ++r)
-      if (!done(r)) heap_.push_back(r);
-    for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
+      if (!done(r)) waiting_.push_back(entry_of(r, r));
+    // Updates of one client arrive in clock order more often than not.
+    if (!std::is_sorted(waiting_.begin(), waiting_.end(), before))
+      std::sort(waiting_.begin(), waiting_.end(), before);
+    if (stop_at_ties) index_waiting_ties();
+    heap_.clear();
+    heap_ties_.clear();
+    std::size_t next_waiting = 0;
     std::int64_t sequence = 0;
-    while (!heap_.empty()) {
-      if (stop_at_ties && front_tie_needs_v8()) return false;
-      const std::uint32_t front = heap_.front();
-      step(front);
-      if (done(front)) {
-        heap_.front() = heap_.back();
-        heap_.pop_back();
+    while (true) {
+      bool from_heap = false;
+      if (heap_.empty()) {
+        if (next_waiting == waiting_.size()) break;
       } else {
-        readers_[front].sequence = --sequence;
+        from_heap = next_waiting == waiting_.size() || before(heap_[0], waiting_[next_waiting]);
       }
-      if (!heap_.empty()) sift_down(0);
+      const Entry& front = from_heap ? heap_[0] : waiting_[next_waiting];
+      if (stop_at_ties && tie_at(front, next_waiting)) return false;
+      const std::uint32_t r = front.reader;
+      step(r);
+      if (from_heap) {
+        if (stop_at_ties) count_tie(heap_[0], -1);
+        if (done(r)) {
+          heap_[0] = heap_.back();
+          heap_.pop_back();
+        } else {
+          heap_[0] = entry_of(r, --sequence);
+          if (stop_at_ties) count_tie(heap_[0], 1);
+        }
+        if (!heap_.empty()) sift_down(0);
+      } else {
+        ++next_waiting;
+        if (!done(r)) {
+          heap_.push_back(entry_of(r, --sequence));
+          if (stop_at_ties) count_tie(heap_.back(), 1);
+          sift_up(heap_.size() - 1);
+        }
+      }
     }
     finish();
     return true;
@@ -576,11 +650,41 @@ class MergeRun {
 
  private:
   struct Reader {
+    std::uint32_t first = 0;
     std::uint32_t position = 0;
     std::uint32_t end = 0;
-    // Heap tie-break among equal ids: lower goes first.
-    std::int64_t sequence = 0;
   };
+
+  // A reader in the order: its current struct's id and kind, and among equal ids the lower
+  // sequence goes first (readers that moved: negative, latest first; the others: their index).
+  struct Entry {
+    ClientId client = 0;
+    Clock clock = 0;
+    std::int64_t sequence = 0;
+    std::uint32_t reader = 0;
+    StructKind kind = StructKind::item;
+  };
+
+  struct IdHash {
+    std::size_t operator()(const Id& id) const {
+      return std::hash<std::uint64_t>()(id.client * 0x9E3779B97F4A7C15ull ^ id.clock);
+    }
+  };
+  struct KindCounts {
+    std::int64_t gc = 0;
+    std::int64_t item = 0;
+  };
+
+  static bool before(const Entry& a, const Entry& b) {
+    if (a.client != b.client) return a.client > b.client;
+    if (a.clock != b.clock) return a.clock < b.clock;
+    return a.sequence < b.sequence;
+  }
+
+  Entry entry_of(std::uint32_t r, std::int64_t sequence) const {
+    const DecodedStruct& s = *current(r);
+    return {s.id.client, s.id.clock, sequence, r, s.kind};
+  }
 
   bool done(std::uint32_t r) const { return readers_[r].position == readers_[r].end; }
   const DecodedStruct* current(std::uint32_t r) const {
@@ -605,53 +709,75 @@ class MergeRun {
     return x.id.client > y.id.client ? -1 : 1;
   }
 
-  bool heap_less(std::uint32_t a, std::uint32_t b) const {
-    const DecodedStruct& x = *current(a);
-    const DecodedStruct& y = *current(b);
-    if (x.id.client != y.id.client) return x.id.client > y.id.client;
-    if (x.id.clock != y.id.clock) return x.id.clock < y.id.clock;
-    return readers_[a].sequence < readers_[b].sequence;
-  }
-
   void sift_down(std::size_t i) {
-    const std::uint32_t moving = heap_[i];
+    const Entry moving = heap_[i];
     const std::size_t size = heap_.size();
     while (true) {
       std::size_t child = 2 * i + 1;
       if (child >= size) break;
-      if (child + 1 < size && heap_less(heap_[child + 1], heap_[child])) ++child;
-      if (!heap_less(heap_[child], moving)) break;
+      if (child + 1 < size && before(heap_[child + 1], heap_[child])) ++child;
+      if (!before(heap_[child], moving)) break;
       heap_[i] = heap_[child];
       i = child;
     }
     heap_[i] = moving;
   }
 
-  // Whether another reader's struct has the first reader's id but the other kind (GC/item):
-  // readers with the smallest id form a subtree at the top of the heap.
-  bool front_tie_needs_v8() {
-    const DecodedStruct& first = *current(heap_.front());
-    tie_stack_.clear();
-    tie_stack_.push_back(0);
-    while (!tie_stack_.empty()) {
-      const std::size_t i = tie_stack_.back();
-      tie_stack_.pop_back();
-      for (std::size_t child = 2 * i + 1; child <= 2 * i + 2 && child < heap_.size(); ++child) {
-        const DecodedStruct& s = *current(heap_[child]);
-        if (s.id != first.id) continue;
-        if (s.kind != first.kind) return true;
-        tie_stack_.push_back(child);
+  void sift_up(std::size_t i) {
+    const Entry moving = heap_[i];
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!before(moving, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = moving;
+  }
+
+  // For each waiting entry, where the run of its id ends and where the run of its id and kind
+  // ends, so a tie among waiting readers is found in O(1).
+  void index_waiting_ties() {
+    const std::size_t n = waiting_.size();
+    id_run_end_.assign(n, static_cast<std::uint32_t>(n));
+    kind_run_end_.assign(n, static_cast<std::uint32_t>(n));
+    for (std::size_t i = n; i-- > 1;) {
+      const Entry& a = waiting_[i - 1];
+      const Entry& b = waiting_[i];
+      const bool same_id = a.client == b.client && a.clock == b.clock;
+      id_run_end_[i - 1] = same_id ? id_run_end_[i] : static_cast<std::uint32_t>(i);
+      kind_run_end_[i - 1] =
+          same_id && a.kind == b.kind ? kind_run_end_[i] : static_cast<std::uint32_t>(i);
+    }
+  }
+
+  void count_tie(const Entry& entry, int delta) {
+    KindCounts& counts = heap_ties_[Id{entry.client, entry.clock}];
+    (entry.kind == StructKind::gc ? counts.gc : counts.item) += delta;
+  }
+
+  // Whether readers at the front's id hold both a GC and an item.
+  bool tie_at(const Entry& front, std::size_t next_waiting) const {
+    bool gc = false;
+    bool item = false;
+    if (next_waiting < waiting_.size()) {
+      const Entry& w = waiting_[next_waiting];
+      if (w.client == front.client && w.clock == front.clock) {
+        if (kind_run_end_[next_waiting] < id_run_end_[next_waiting]) return true;
+        (w.kind == StructKind::gc ? gc : item) = true;
       }
     }
-    return false;
+    const auto found = heap_ties_.find(Id{front.client, front.clock});
+    if (found != heap_ties_.end()) {
+      gc = gc || found->second.gc > 0;
+      item = item || found->second.item > 0;
+    }
+    return gc && item;
   }
 
   void reset() {
-    for (std::uint32_t r = 0; r < readers_.size(); ++r) {
-      readers_[r].position = r == 0 ? 0 : readers_[r - 1].end;
-      readers_[r].sequence = r;
-    }
+    for (Reader& reader : readers_) reader.position = reader.first;
     out_.clear();
+    out_.reserve(structs_.size() + 1);
     writing_.reset();
   }
 
@@ -723,10 +849,14 @@ class MergeRun {
     }
   }
 
-  std::vector<const DecodedStruct*> structs_;
+  const std::vector<const DecodedStruct*>& structs_;
   std::vector<Reader> readers_;
-  std::vector<std::uint32_t> heap_;
-  std::vector<std::size_t> tie_stack_;
+  bool has_gc_ = false;
+  std::vector<Entry> waiting_;
+  std::vector<std::uint32_t> id_run_end_;
+  std::vector<std::uint32_t> kind_run_end_;
+  std::vector<Entry> heap_;
+  std::unordered_map<Id, KindCounts, IdHash> heap_ties_;
   std::optional<Piece> writing_;
   PieceWriter out_;
 };
@@ -734,39 +864,30 @@ class MergeRun {
 template <typename Decoder, typename Encoder>
 std::vector<std::uint8_t> merge(std::span<const std::span<const std::uint8_t>> updates,
                                 detail::MergeStrategy strategy) {
-  std::vector<DecodedUpdate> decoded;
-  decoded.reserve(updates.size());
-  for (const auto& update : updates) decoded.push_back(decode_update<Decoder>(update));
+  MergeInput input(updates);
+  for (const auto& update : updates) input.add<Decoder>(update);
   if (updates.size() == 1) return {updates[0].begin(), updates[0].end()};
 
-  MergeRun run(decoded);
+  MergeRun run(input);
   switch (strategy) {
     case detail::MergeStrategy::automatic: {
       const bool affordable = run.literal_cost() <= kLiteralMergeBudget;
-      if (!run.run_heap(affordable)) run.run_literal();
+      if (!run.run_fast(affordable)) run.run_literal();
       break;
     }
-    case detail::MergeStrategy::heap:
-      run.run_heap(false);
+    case detail::MergeStrategy::fast:
+      run.run_fast(false);
       break;
     case detail::MergeStrategy::literal:
       run.run_literal();
       break;
   }
-
   // mergeDeleteSets: every update's ranges per client, sorted and joined.
-  DeleteSet deletes;
-  for (auto& update : decoded) {
-    for (auto& [client, ranges] : update.delete_set.clients) {
-      auto& merged = deletes.clients[client];
-      merged.insert(merged.end(), ranges.begin(), ranges.end());
-    }
-  }
-  deletes.sort_and_merge();
+  input.deletes.sort_and_merge();
 
   Encoder encoder;
   run.output().write(encoder);
-  deletes.write(encoder);
+  input.deletes.write(encoder);
   return encoder.to_bytes();
 }
 

@@ -55,11 +55,11 @@ namespace detail {
 
 /// How merge_updates picks the next struct; only tests choose anything but `automatic`.
 enum class MergeStrategy : std::uint8_t {
-  /// A heap, falling back to `literal` when the order would depend on Yjs's sort quirk and the
-  /// input is small enough to afford it.
+  /// `fast`, starting over with `literal` when the order would depend on Yjs's sort quirk (a GC
+  /// and an item at the same id) and the input is small enough to afford it.
   automatic,
-  /// The heap alone, even where it may pick differently from Yjs.
-  heap,
+  /// O(log n) per step; may pick differently from Yjs at a GC/item tie.
+  fast,
   /// Yjs's own loop, re-sorting every reader each step with V8's sort (quadratic).
   literal,
 };

@@ -1803,13 +1803,13 @@ TEST(Updates, NamesWhatWasWrong) {
 }
 
 TEST(Updates, BoundsStructsByTheBytesOfAllUpdates) {
-  // 21 bytes of v2 claiming 2000 GC structs through the run-length columns: accepted alone
+  // 21 bytes of v2 claiming 1000 GC structs through the run-length columns: accepted alone
   // (within the per-update allowance), but copies may not add up to more than all their bytes
   // allow.
   const Bytes claims_many = from_hex(
       "000001010000010001000000"
       "0341ce0f"
-      "01d00f0000");
+      "01e8070000");
   auto alone = convert_update_v2_to_v1(claims_many);
   ASSERT_TRUE(alone) << alone.error().message;
   const std::vector<std::span<const std::uint8_t>> copies(10, claims_many);
