@@ -158,6 +158,46 @@ TEST(DocTest, AcceptsClientIdsAndClocksUpToTwoToThe53) {
   EXPECT_EQ(doc.state_vector().at(big), 3u);
 }
 
+TEST(DocTest, DeletesAndCollectsTypesNested100000Deep) {
+  // Arrays nested 100,000 deep (each item's parent is the previous item), then the outermost
+  // one deleted: deletion and garbage collection must not recurse once per level.
+  constexpr int kDepth = 100000;
+  UpdateEncoderV1 nest;
+  nest.rest().write_var_uint(1);
+  nest.rest().write_var_uint(kDepth);
+  nest.write_client(1);
+  nest.rest().write_var_uint(0);
+  for (int i = 0; i < kDepth; ++i) {
+    nest.write_info(7);  // ContentType, no origins
+    if (i == 0) {
+      nest.write_parent_info(true);
+      nest.write_string("a");
+    } else {
+      nest.write_parent_info(false);
+      nest.write_left_id(Id{1, static_cast<Clock>(i - 1)});
+    }
+    nest.write_type_ref(0);  // Array
+  }
+  nest.rest().write_var_uint(0);
+  UpdateEncoderV1 remove;
+  remove.rest().write_var_uint(0);
+  remove.rest().write_var_uint(1);
+  remove.rest().write_var_uint(1);
+  remove.rest().write_var_uint(1);
+  remove.write_ds_clock(0);
+  remove.write_ds_len(1);
+
+  Doc doc(99);
+  ASSERT_TRUE(doc.apply_update(nest.to_bytes()));
+  // Reading stops at a fixed depth instead of recursing 100,000 times.
+  EXPECT_EQ(type_to_json(doc.root("a", TypeKind::array)).substr(0, 4), "[[[[");
+  ASSERT_TRUE(doc.apply_update(remove.to_bytes()));
+  // The outer item keeps its place as deleted content; everything inside it became GC structs,
+  // merged into one, as Yjs does.
+  EXPECT_EQ(type_to_json(doc.root("a", TypeKind::array)), "[]");
+  EXPECT_EQ(state_of(doc), hex("010201000101016101009f8d0601010100a08d06"));
+}
+
 TEST(DocTest, LocalEditsEmitTheUpdatesYjsEmits) {
   Doc doc(7);
   Type& text = doc.root("text", TypeKind::text);

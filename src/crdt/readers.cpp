@@ -218,7 +218,27 @@ std::vector<DeltaOp> text_to_delta(const Type& text) {
   return ops;
 }
 
+namespace {
+
+// Readers recurse into nested types; past this depth (only hostile documents get there) they
+// stop, so the stack cannot overflow.
+constexpr int kMaxReadDepth = 512;
+thread_local int read_depth = 0;
+
+class DepthGuard {
+ public:
+  DepthGuard() { ++read_depth; }
+  ~DepthGuard() { --read_depth; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+  bool too_deep() const { return read_depth > kMaxReadDepth; }
+};
+
+}  // namespace
+
 std::string type_to_json(const Type& type) {
+  const DepthGuard guard;
+  if (guard.too_deep()) return "null";
   switch (type.kind()) {
     case TypeKind::map:
     case TypeKind::xml_hook: {
@@ -277,6 +297,8 @@ std::string type_to_json(const Type& type) {
 }
 
 std::string xml_to_string(const Type& type) {
+  const DepthGuard guard;
+  if (guard.too_deep()) return "";
   switch (type.kind()) {
     case TypeKind::xml_fragment:
     case TypeKind::xml_element: {

@@ -25,7 +25,8 @@ struct DeltaOp {
 std::vector<DeltaOp> text_to_delta(const Type& text);
 
 /// JSON text of `type.toJSON()`: Map -> object, Array -> array, Text -> string, Xml -> its
-/// toString() as a JSON string, as JSON.stringify would print it.
+/// toString() as a JSON string, as JSON.stringify would print it. Types nested more than 512
+/// deep print as null (and as "" in xml_to_string), so hostile nesting cannot exhaust the stack.
 std::string type_to_json(const Type& type);
 
 /// `type.toString()` for XmlFragment, XmlElement, XmlText and XmlHook.

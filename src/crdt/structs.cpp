@@ -30,51 +30,6 @@ void check_own_reference(const DecodedStruct& s, Id ref, const char* what) {
 
 }  // namespace
 
-void DecodedStruct::trim_front(std::uint64_t offset) {
-  if (offset == 0) return;
-  if (kind == StructKind::item) {
-    origin = {id.client, id.clock + offset - 1};
-    has_origin = true;
-    content = content.split(offset);
-  }
-  id.clock += offset;
-  length -= offset;
-}
-
-DecodedStruct DecodedStruct::split(std::uint64_t offset) {
-  DecodedStruct right;
-  right.kind = kind;
-  right.id = {id.client, id.clock + offset};
-  right.length = length - offset;
-  if (kind == StructKind::item) {
-    right.has_origin = true;
-    right.origin = {id.client, id.clock + offset - 1};
-    right.has_right_origin = has_right_origin;
-    right.right_origin = right_origin;
-    right.parent = parent;
-    right.has_parent_sub = has_parent_sub;
-    right.parent_sub = parent_sub;
-    right.content = content.split(offset);
-  }
-  length = offset;
-  return right;
-}
-
-bool DecodedStruct::try_append(DecodedStruct& right) {
-  if (kind != right.kind || id.client != right.id.client || end_clock() != right.id.clock)
-    return false;
-  if (kind == StructKind::item) {
-    // Item.mergeWith: the right item must continue this one exactly.
-    if (!right.has_origin || right.origin != Id{id.client, end_clock() - 1}) return false;
-    if (has_right_origin != right.has_right_origin ||
-        (has_right_origin && right_origin != right.right_origin))
-      return false;
-    if (!content.try_append(right.content)) return false;
-  }
-  length += right.length;
-  return true;
-}
-
 template <typename Encoder>
 void DecodedStruct::write(Encoder& encoder, std::uint64_t offset) const {
   if (kind == StructKind::gc) {

@@ -40,14 +40,6 @@ struct DecodedStruct {
   Content content;
 
   Clock end_clock() const { return id.clock + length; }
-  /// Drops the first `offset` clocks, as Yjs does when it writes or integrates a struct from
-  /// the middle (the origin becomes the unit just before the new start).
-  void trim_front(std::uint64_t offset);
-  /// Cuts the struct at `offset` and returns the right part (origin = the last unit kept).
-  DecodedStruct split(std::uint64_t offset);
-  /// Appends `right` when it continues this struct exactly (Item.mergeWith's conditions on ids,
-  /// origins and content); returns whether it did.
-  bool try_append(DecodedStruct& right);
   /// Writes the struct from `offset` on (Item.write / GC.write / Skip.write).
   template <typename Encoder>
   void write(Encoder& encoder, std::uint64_t offset) const;

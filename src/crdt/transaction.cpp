@@ -80,34 +80,53 @@ Item* Transaction::item_clean_end(Id id) {
   return item;
 }
 
-void Transaction::delete_item(Item* item) {
-  if (item->deleted()) return;
-  Type* parent = item->parent;
-  if (item->countable() && !item->has_parent_sub()) parent->length_ -= item->length;
-  item->mark_deleted();
-  parent->marker_item_ = nullptr;
-  delete_set.add(item->id.client, item->id.clock, item->length);
-  add_changed_type(parent);
-  if (auto* nested = item->content.get<TypeContent>()) {
-    Type* type = nested->type.get();
-    auto already_before = [this](const Item* child) {
-      return child->id.clock < before_state(child->id.client);
-    };
-    for (Item* child = type->start_; child != nullptr; child = child->right) {
-      if (!child->deleted()) {
-        delete_item(child);
-      } else if (already_before(child)) {
-        merge_structs.push_back(child->id);
-      }
+void Transaction::delete_item(Item* root) {
+  // Item.delete and ContentType.delete recurse through nested types; a hostile update can nest
+  // types 100,000 deep, so the walk keeps its own stack, visiting items in Yjs's order.
+  struct Frame {
+    Type* type;
+    Item* next_in_list;
+    std::vector<Item*> map_values;  // the type's map entries, taken when the frame starts
+    std::size_t next_in_map = 0;
+  };
+  std::vector<Frame> stack;
+  // Marks one item deleted and, for a type, opens a frame to delete what it holds.
+  auto delete_one = [&](Item* item) {
+    Type* parent = item->parent;
+    if (item->countable() && !item->has_parent_sub()) parent->length_ -= item->length;
+    item->mark_deleted();
+    parent->marker_item_ = nullptr;
+    delete_set.add(item->id.client, item->id.clock, item->length);
+    add_changed_type(parent);
+    if (auto* nested = item->content.get<TypeContent>()) {
+      Type* type = nested->type.get();
+      Frame frame{type, type->start_, {}};
+      frame.map_values.reserve(type->map_.size());
+      for (auto& [key, child] : type->map_) frame.map_values.push_back(child);
+      stack.push_back(std::move(frame));
     }
-    for (auto& [key, child] : type->map_) {
-      if (!child->deleted()) {
-        delete_item(child);
-      } else if (already_before(child)) {
-        merge_structs.push_back(child->id);
-      }
+  };
+  if (root->deleted()) return;
+  delete_one(root);
+  while (!stack.empty()) {
+    Frame& frame = stack.back();
+    Item* child = nullptr;
+    if (frame.next_in_list != nullptr) {
+      child = frame.next_in_list;
+      frame.next_in_list = child->right;
+    } else if (frame.next_in_map < frame.map_values.size()) {
+      child = frame.map_values[frame.next_in_map++];
+    } else {
+      Type* done = frame.type;
+      stack.pop_back();
+      changed.erase(std::remove(changed.begin(), changed.end(), done), changed.end());
+      continue;
     }
-    changed.erase(std::remove(changed.begin(), changed.end(), type), changed.end());
+    if (!child->deleted()) {
+      delete_one(child);  // may push a frame; `frame` is not used after this
+    } else if (child->id.clock < before_state(child->id.client)) {
+      merge_structs.push_back(child->id);
+    }
   }
 }
 
@@ -210,20 +229,34 @@ void Transaction::integrate(Item* item) {
 // Item.gc: drops deleted content, keeping only its length; inside a garbage-collected type the
 // struct becomes a GC struct.
 void Transaction::gc_type_content(StructStore& store, Type& type) {
-  for (Item* child = type.start_; child != nullptr;) {
-    Item* next = child->right;
-    gc_item(store, child, true);
-    child = next;
+  // Everything inside the type becomes a GC struct. Collect first, reading every link before
+  // any item is converted, with an explicit stack: nesting can be arbitrarily deep.
+  std::vector<Item*> inside;
+  std::vector<Type*> types{&type};
+  while (!types.empty()) {
+    Type* current = types.back();
+    types.pop_back();
+    auto take = [&](Item* child) {
+      if (!child->deleted()) throw std::logic_error("garbage-collecting an item that is not deleted");
+      inside.push_back(child);
+      if (auto* nested = child->content.get<TypeContent>()) types.push_back(nested->type.get());
+    };
+    for (Item* child = current->start_; child != nullptr; child = child->right) take(child);
+    for (auto& [key, last] : current->map_)
+      for (Item* child = last; child != nullptr; child = child->left) take(child);
+    current->start_ = nullptr;
+    current->map_.clear();
   }
-  type.start_ = nullptr;
-  for (auto& [key, last] : type.map_) {
-    for (Item* child = last; child != nullptr;) {
-      Item* previous = child->left;
-      gc_item(store, child, true);
-      child = previous;
-    }
+  // Converting a type's own item frees that type, so go from the innermost items outwards.
+  for (auto it = inside.rbegin(); it != inside.rend(); ++it) {
+    Item* item = *it;
+    item->flags = Item::kGc | Item::kDeleted;
+    item->left = item->right = nullptr;
+    item->parent = nullptr;
+    item->parent_sub.clear();
+    item->content = DeletedContent{item->length};
   }
-  type.map_.clear();
+  (void)store;
 }
 
 void Transaction::gc_item(StructStore& store, Item* item, bool parent_gcd) {
