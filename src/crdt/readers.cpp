@@ -158,7 +158,8 @@ std::vector<std::pair<std::string, std::string>> for_in_entries(const Any& value
   return out;
 }
 
-// updateCurrentAttributes on an insertion-ordered list.
+}  // namespace
+
 void update_attributes(std::vector<std::pair<std::string, std::string>>& attributes,
                        const FormatContent& format) {
   auto found = std::find_if(attributes.begin(), attributes.end(),
@@ -172,7 +173,6 @@ void update_attributes(std::vector<std::pair<std::string, std::string>>& attribu
   }
 }
 
-}  // namespace
 
 std::string text_to_string(const Type& text) {
   std::u16string out;

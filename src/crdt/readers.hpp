@@ -21,6 +21,10 @@ struct DeltaOp {
   std::variant<std::u16string, Any, const Type*> insert;
   std::vector<std::pair<std::string, std::string>> attributes;
 };
+/// updateCurrentAttributes: applies a format item to attributes kept in insertion order, as a
+/// JS Map keeps them (a "null" value removes the key).
+void update_attributes(std::vector<std::pair<std::string, std::string>>& attributes,
+                       const FormatContent& format);
 /// YText.toDelta() without snapshots.
 std::vector<DeltaOp> text_to_delta(const Type& text);
 

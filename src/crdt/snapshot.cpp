@@ -1,5 +1,6 @@
 #include "crdt/snapshot.hpp"
 
+#include "crdt/readers.hpp"
 #include "crdt/store.hpp"
 #include "crdt/update_codec.hpp"
 
@@ -106,18 +107,6 @@ void for_each_visible_part(const Item& item, const Snapshot& snapshot, const Del
   if (clock < end) f(clock - base, end - base);
 }
 
-void update_attributes(std::vector<std::pair<std::string, std::string>>& attributes,
-                       const FormatContent& format) {
-  auto found = std::find_if(attributes.begin(), attributes.end(),
-                            [&](const auto& a) { return a.first == format.key; });
-  if (format.json == "null") {
-    if (found != attributes.end()) attributes.erase(found);
-  } else if (found != attributes.end()) {
-    found->second = format.json;
-  } else {
-    attributes.emplace_back(format.key, format.json);
-  }
-}
 
 }  // namespace
 
