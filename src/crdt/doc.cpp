@@ -71,9 +71,18 @@ Result<void> Doc::apply_with(std::span<const std::uint8_t> update) {
   }
   Transaction transaction(*this, false);
   transaction_ = &transaction;
-  Integrator::apply(transaction, decoded);
-  transaction_ = nullptr;
-  transaction.cleanup();
+  try {
+    Integrator::apply(transaction, decoded);
+    transaction_ = nullptr;
+    transaction.cleanup();
+  } catch (const std::exception& e) {
+    // Only a bug gets here (every input check happens while decoding). Refuse the update rather
+    // than end the process; the caller should reload the document from storage.
+    transaction_ = nullptr;
+    release_if_large(decoded);
+    return Error{std::string("internal error while applying the update (the document may be "
+                             "inconsistent; reload it): ") + e.what()};
+  }
   release_if_large(decoded);
   return {};
 }

@@ -103,8 +103,7 @@ TEST_F(FuzzRegression, SeedCorporaPassEveryCheck) {
 // integrator.cpp) throws std::invalid_argument, which escapes Doc::apply_update: std::terminate.
 // Yjs fails too ("Unexpected case"). The range deletes nothing; either outcome is fine as long as
 // it is clean and the document stays empty.
-// Disabled until the fix in integrator.cpp lands (skip ranges of length 0).
-TEST_F(FuzzRegression, DISABLED_ZeroLengthDeleteRangeIsHarmless) {
+TEST_F(FuzzRegression, ZeroLengthDeleteRangeIsHarmless) {
   // No structs; delete set: client 0, one range at clock 15 of length 0.
   const Bytes update = from_hex("000100010f00");
   Doc doc(1);
@@ -120,8 +119,7 @@ TEST_F(FuzzRegression, DISABLED_ZeroLengthDeleteRangeIsHarmless) {
 // throw std::invalid_argument out of Doc::apply_update: std::terminate. Yjs accepts such updates
 // (and then writes a corrupt pending delete set); deleting is set union, so the document must
 // hold what the sorted, merged ranges give.
-// Disabled until the fix in integrator.cpp lands (sort_and_merge the unapplied set before writing).
-TEST_F(FuzzRegression, DISABLED_UnsortedDeleteRangesArePendingInOrder) {
+TEST_F(FuzzRegression, UnsortedDeleteRangesArePendingInOrder) {
   // Client 0: ranges (clock 5, len 1) then (clock 2, len 1); Yjs's state for the sorted update.
   bool applied = false;
   EXPECT_EQ(state_after(from_hex("0001000205010201"), Format::v1, &applied), "0001000202010501");
@@ -153,9 +151,8 @@ TEST_F(FuzzRegression, DISABLED_UnsortedDeleteRangesArePendingInOrder) {
 // collects it (its origin is collected), so the two states differ. (Yjs throws a TypeError
 // half-way through the update.) The rest of the item must be collected right away, as
 // Item.getMissing collects an item whose origin is collected.
-// Disabled until the fix in integrator.cpp lands (after the offset, if r.left is GC, the parent is
 // null).
-TEST_F(FuzzRegression, DISABLED_ItemAfterCollectedLeftIsCollected) {
+TEST_F(FuzzRegression, ItemAfterCollectedLeftIsCollected) {
   // Client 5: [1] in root "array" at clock 0, then a GC struct at clock 1.
   const Bytes first = from_hex("010205000801056172726179017d01000100");
   // Client 5: "abc" in root "array" from clock 0, of which only "c" (clock 2) is new.

@@ -113,6 +113,9 @@ class IntegrationRun {
         s.origin = r.left->last_id();
         s.has_origin = true;
         s.content = s.content.split(offset);
+        // The new left neighbour may be garbage-collected; like any item whose origin is, the
+        // rest of the struct is collected too (Yjs's getMissing rule; Yjs itself throws here).
+        if (r.left->is_gc()) r.parent = nullptr;
       }
       s.length -= offset;
     }
@@ -301,7 +304,8 @@ std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const 
       const Clock clock = range.clock;
       const Clock end = range.end();
       if (clock >= state) {
-        unapplied.add(client, clock, end - clock);
+        // A range of length 0 deletes nothing and cannot be written in the v2 format.
+        if (end > clock) unapplied.add(client, clock, end - clock);
         continue;
       }
       if (state < end) unapplied.add(client, state, end - state);
@@ -322,6 +326,8 @@ std::optional<std::vector<std::uint8_t>> IntegrationRun::apply_delete_set(const 
     }
   }
   if (unapplied.empty()) return std::nullopt;
+  // A hostile update's ranges may be unsorted or overlap; the v2 encoding needs them in order.
+  unapplied.sort_and_merge();
   UpdateEncoderV2 encoder;
   encoder.rest().write_var_uint(0);  // no structs
   unapplied.write(encoder);
