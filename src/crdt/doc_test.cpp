@@ -2,6 +2,7 @@
 // names the edits), and against hostile input that must be refused without changing anything.
 
 #include "crdt/doc.hpp"
+#include "crdt/test_bytes.hpp"
 #include "crdt/readers.hpp"
 #include "crdt/store.hpp"
 #include "crdt/update_codec.hpp"
@@ -14,14 +15,8 @@
 namespace agora::crdt {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using test_bytes::Bytes;
+Bytes hex(std::string_view text) { return test_bytes::from_hex(text); }
 
 // Client 7: text.insert(0, 'hello'); text.insert(5, ' world'); text.delete(0, 1);
 // map.set('k', {n: 1, s: 'x'}) -- the four updates Yjs emitted, and its final state.

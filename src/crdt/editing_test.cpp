@@ -5,6 +5,7 @@
 // Regenerate the data with: node tests/crdt/editing_fixtures.mjs --cases 120
 
 #include "crdt/editing.hpp"
+#include "crdt/test_bytes.hpp"
 
 #include "crdt/doc.hpp"
 #include "crdt/readers.hpp"
@@ -22,24 +23,9 @@
 namespace agora::crdt {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes from_hex(std::string_view hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-std::string to_hex(const Bytes& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
+using test_bytes::Bytes;
+using test_bytes::from_hex;
+using test_bytes::to_hex;
 
 const Any& at(const Any& object, std::string_view key) {
   for (const auto& [k, v] : std::get<Any::Object>(object.value))

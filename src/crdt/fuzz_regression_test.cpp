@@ -8,6 +8,7 @@
 #include "../../tests/fuzz/crdt_fuzz_common.hpp"
 
 #include "crdt/doc.hpp"
+#include "crdt/test_bytes.hpp"
 #include "crdt/readers.hpp"
 
 #include <gtest/gtest.h>
@@ -30,13 +31,7 @@ std::string to_hex(const Bytes& bytes) {
   return crdt_fuzz::hex(bytes, bytes.size());
 }
 
-Bytes from_hex(std::string_view text) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < text.size(); i += 2)
-    out.push_back(
-        static_cast<std::uint8_t>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using test_bytes::from_hex;
 
 class FuzzRegression : public ::testing::Test {
  protected:

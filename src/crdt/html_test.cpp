@@ -1,4 +1,5 @@
 #include "crdt/html.hpp"
+#include "crdt/test_bytes.hpp"
 
 #include "crdt/doc.hpp"
 #include "crdt/item.hpp"
@@ -279,13 +280,7 @@ constexpr std::string_view kEmptyParagraph =
     "0101130007010b70726f73656d6972726f72030970617261677261706800";
 constexpr std::string_view kEmptyParagraphYjsString = "<paragraph></paragraph>";
 
-Bytes from_hex(std::string_view hex) {
-  Bytes bytes;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    bytes.push_back(
-        static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return bytes;
-}
+using test_bytes::from_hex;
 
 // A document holding one update, and its 'prosemirror' fragment.
 struct Fixture {

@@ -182,40 +182,36 @@ std::string text_to_string(const Type& text) {
   return to_utf8(out);
 }
 
+void DeltaBuilder::drop_attribute(std::string_view key) {
+  auto found = std::find_if(attributes_.begin(), attributes_.end(),
+                            [&](const auto& a) { return a.first == key; });
+  if (found == attributes_.end()) return;
+  end_run();
+  attributes_.erase(found);
+}
+
 std::vector<DeltaOp> text_to_delta(const Type& text) {
-  std::vector<DeltaOp> ops;
-  std::vector<std::pair<std::string, std::string>> attributes;
-  std::u16string run;
-  auto pack = [&] {
-    if (run.empty()) return;
-    ops.push_back(DeltaOp{std::move(run), attributes});
-    run.clear();
-  };
+  DeltaBuilder delta;
   for (const Item* item = text.start(); item != nullptr; item = item->right) {
     if (item->deleted()) continue;
     switch (item->content.kind()) {
       case ContentKind::string:
-        run += item->content.get<StringContent>()->text;
+        delta.add_text(item->content.get<StringContent>()->text);
         break;
       case ContentKind::embed:
-        pack();
-        ops.push_back(DeltaOp{parse_json(item->content.get<EmbedContent>()->json), attributes});
+        delta.add_embed(parse_json(item->content.get<EmbedContent>()->json));
         break;
       case ContentKind::type:
-        pack();
-        ops.push_back(DeltaOp{static_cast<const Type*>(item->content.get<TypeContent>()->type.get()),
-                              attributes});
+        delta.add_type(item->content.get<TypeContent>()->type.get());
         break;
       case ContentKind::format:
-        pack();
-        update_attributes(attributes, *item->content.get<FormatContent>());
+        delta.add_format(*item->content.get<FormatContent>());
         break;
       default:
         break;
     }
   }
-  pack();
-  return ops;
+  return delta.finish();
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include "crdt/type.hpp"
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -25,6 +26,40 @@ struct DeltaOp {
 /// JS Map keeps them (a "null" value removes the key).
 void update_attributes(std::vector<std::pair<std::string, std::string>>& attributes,
                        const FormatContent& format);
+/// Builds a delta item by item, as YText.toDelta does: text accumulates into one run until an
+/// embed, a nested type or a format change ends it.
+class DeltaBuilder {
+ public:
+  void add_text(std::u16string_view units) { run_ += units; }
+  void add_embed(Any value) { add_insert(std::move(value)); }
+  void add_type(const Type* type) { add_insert(type); }
+  void add_format(const FormatContent& format) {
+    end_run();
+    update_attributes(attributes_, format);
+  }
+  /// Removes attribute `key` (ending the run first) if it is set.
+  void drop_attribute(std::string_view key);
+  std::vector<DeltaOp> finish() {
+    end_run();
+    return std::move(ops_);
+  }
+
+ private:
+  void end_run() {
+    if (run_.empty()) return;
+    ops_.push_back(DeltaOp{std::move(run_), attributes_});
+    run_.clear();
+  }
+  void add_insert(std::variant<std::u16string, Any, const Type*> insert) {
+    end_run();
+    ops_.push_back(DeltaOp{std::move(insert), attributes_});
+  }
+
+  std::vector<DeltaOp> ops_;
+  std::vector<std::pair<std::string, std::string>> attributes_;
+  std::u16string run_;
+};
+
 /// YText.toDelta() without snapshots.
 std::vector<DeltaOp> text_to_delta(const Type& text);
 

@@ -168,55 +168,33 @@ bool visible_at(const Snapshot& snapshot, Id id) {
 std::vector<DeltaOp> text_delta_at(const Type& text, const Snapshot& snapshot) {
   DeleteSet sorted = snapshot.delete_set;
   sorted.sort_and_merge();
-  std::vector<DeltaOp> ops;
-  std::vector<std::pair<std::string, std::string>> attributes;
-  std::u16string run;
-  auto pack = [&] {
-    if (run.empty()) return;
-    ops.push_back(DeltaOp{std::move(run), attributes});
-    run.clear();
-  };
+  DeltaBuilder delta;
   for (const Item* item = text.start(); item != nullptr; item = item->right) {
     switch (item->content.kind()) {
       case ContentKind::string: {
-        const std::u16string& units = item->content.get<StringContent>()->text;
+        const std::u16string_view units = item->content.get<StringContent>()->text;
         for_each_visible_part(*item, snapshot, sorted, [&](std::uint64_t from, std::uint64_t to) {
           // A format named "ychange" ends where visible text starts, as in Yjs's toDelta.
-          auto ychange = std::find_if(attributes.begin(), attributes.end(),
-                                      [](const auto& a) { return a.first == "ychange"; });
-          if (ychange != attributes.end()) {
-            pack();
-            attributes.erase(ychange);
-          }
-          run.append(units, from, to - from);
+          delta.drop_attribute("ychange");
+          delta.add_text(units.substr(from, to - from));
         });
         break;
       }
       case ContentKind::embed:
-        if (visible_at(snapshot, item->id)) {
-          pack();
-          ops.push_back(DeltaOp{parse_json(item->content.get<EmbedContent>()->json), attributes});
-        }
+        if (visible_at(snapshot, item->id))
+          delta.add_embed(parse_json(item->content.get<EmbedContent>()->json));
         break;
       case ContentKind::type:
-        if (visible_at(snapshot, item->id)) {
-          pack();
-          ops.push_back(DeltaOp{static_cast<const Type*>(item->content.get<TypeContent>()->type.get()),
-                                attributes});
-        }
+        if (visible_at(snapshot, item->id)) delta.add_type(item->content.get<TypeContent>()->type.get());
         break;
       case ContentKind::format:
-        if (visible_at(snapshot, item->id)) {
-          pack();
-          update_attributes(attributes, *item->content.get<FormatContent>());
-        }
+        if (visible_at(snapshot, item->id)) delta.add_format(*item->content.get<FormatContent>());
         break;
       default:
         break;
     }
   }
-  pack();
-  return ops;
+  return delta.finish();
 }
 
 std::string text_at(const Type& text, const Snapshot& snapshot) {

@@ -3,6 +3,7 @@
 // with reordering, duplicates, partial syncs and garbage collection, plus hand-made ones).
 
 #include "crdt/updates.hpp"
+#include "crdt/test_bytes.hpp"
 
 #include "crdt/structs.hpp"
 #include "crdt/update_codec.hpp"
@@ -19,24 +20,9 @@
 namespace agora::crdt {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes from_hex(std::string_view hex) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  return out;
-}
-
-std::string to_hex(const Bytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
+using test_bytes::Bytes;
+using test_bytes::from_hex;
+using test_bytes::to_hex;
 
 std::string hex_or_error(const Result<Bytes>& result) {
   return result ? to_hex(*result) : "error: " + result.error().message;
