@@ -151,36 +151,22 @@ std::size_t utf16_index(const std::u16string& text, bool astral, std::size_t cod
   return i;
 }
 
-struct Roots {
-  const std::vector<std::string>& texts;
-  const std::vector<std::string>& maps;
-  const std::vector<std::string>& arrays;
-  const std::vector<std::string>& xmls;
-};
+// The roots the command line names, with the type each is read as, in the order given by kind.
+using Roots = std::vector<std::pair<std::string, crdt::TypeKind>>;
 
 void declare_roots(crdt::Doc& doc, const Roots& roots) {
-  for (const auto& name : roots.texts) doc.root(name, crdt::TypeKind::text);
-  for (const auto& name : roots.maps) doc.root(name, crdt::TypeKind::map);
-  for (const auto& name : roots.arrays) doc.root(name, crdt::TypeKind::array);
-  for (const auto& name : roots.xmls) doc.root(name, crdt::TypeKind::xml_fragment);
+  for (const auto& [name, kind] : roots) doc.root(name, kind);
 }
 
+// Each root as Yjs's toJSON() gives it (an XmlFragment's is its toString()).
 std::string roots_json(crdt::Doc& doc, const Roots& roots) {
   std::string out = "{";
-  bool first = true;
-  auto add = [&](const std::string& name, crdt::TypeKind kind) {
-    crdt::Type& type = doc.root(name, kind);
-    if (!first) out += ',';
-    first = false;
+  for (const auto& [name, kind] : roots) {
+    if (out.size() > 1) out += ',';
     out += boost::json::serialize(boost::json::value(name));
     out += ':';
-    out += kind == crdt::TypeKind::xml_fragment ? boost::json::serialize(boost::json::value(crdt::xml_to_string(type)))
-                                                : crdt::type_to_json(type);
-  };
-  for (const auto& name : roots.texts) add(name, crdt::TypeKind::text);
-  for (const auto& name : roots.maps) add(name, crdt::TypeKind::map);
-  for (const auto& name : roots.arrays) add(name, crdt::TypeKind::array);
-  for (const auto& name : roots.xmls) add(name, crdt::TypeKind::xml_fragment);
+    out += crdt::type_to_json(doc.root(name, kind));
+  }
   return out + "}";
 }
 
@@ -242,7 +228,11 @@ bool CrdtCommand::parsed() const { return command_->parsed(); }
 int CrdtCommand::run(std::ostream& out, std::ostream& err) const {
   try {
     if (apply_->parsed()) {
-      const Roots roots{texts_, maps_, arrays_, xmls_};
+      Roots roots;
+      for (const auto& name : texts_) roots.emplace_back(name, crdt::TypeKind::text);
+      for (const auto& name : maps_) roots.emplace_back(name, crdt::TypeKind::map);
+      for (const auto& name : arrays_) roots.emplace_back(name, crdt::TypeKind::array);
+      for (const auto& name : xmls_) roots.emplace_back(name, crdt::TypeKind::xml_fragment);
       for (const std::string& file : files_) {
         const auto updates = read_framed_updates(file);
         crdt::Doc doc(0x5eed);
