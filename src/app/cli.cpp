@@ -2,6 +2,7 @@
 
 #include "app/crdt_command.hpp"
 #include "app/demo.hpp"
+#include "app/document_commands.hpp"
 #include "app/migrations.hpp"
 #include "app/serve.hpp"
 #include "base/clock.hpp"
@@ -164,6 +165,44 @@ int run_demo_load(const Command& command, const base::Settings& settings) {
   return kExitOk;
 }
 
+// What `agora doc ...` and `agora collab token` were given.
+struct DocumentArguments {
+  std::string email;
+  std::string title;
+  std::string role;
+  std::string format = "yjs";
+  std::int64_t document_id = 0;
+  std::int64_t ttl_seconds = 300;
+};
+
+// Runs `agora doc create|share|export` or `agora collab token` (told apart by `name`), printing
+// the result on one line.
+int run_document_command(const Command& command, const base::Settings& settings,
+                         std::string_view name, const DocumentArguments& args) {
+  auto db = open_database(settings);
+  if (!db) return command.failure(db.error());
+  if (auto applied = apply_migrations(**db); !applied) return command.failure(applied.error());
+  const base::Clock& clock = base::system_clock();
+  Result<std::string> output = std::string();
+  if (name == "create") {
+    auto id = create_document(**db, clock, args.email, args.title);
+    output = id ? Result<std::string>(std::to_string(*id)) : Result<std::string>(id.error());
+  } else if (name == "share") {
+    auto shared = share_document(**db, clock, args.document_id, args.email, args.role);
+    if (!shared) output = shared.error();
+    else if (args.role == "none") output = fmt::format("{} no longer has a role on document {}", args.email, args.document_id);
+    else output = fmt::format("{} now has the role {} on document {}", args.email, args.role, args.document_id);
+  } else if (name == "export") {
+    output = export_document(**db, clock, args.document_id, args.format);
+  } else {
+    output = collab_token(**db, clock, args.email, args.document_id,
+                          std::chrono::seconds(args.ttl_seconds));
+  }
+  if (!output) return command.failure(output.error());
+  command.out << *output << "\n";
+  return kExitOk;
+}
+
 // CLI11 reports problems in its own words; these say which argument is wrong and where to look.
 int report_parse_error(const CLI::ParseError& e, const CLI::App& app, const Command& command,
                        std::span<const std::string> args) {
@@ -254,6 +293,45 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
   add_setting_flags(*demo_load_command, demo_flags,
                     {SettingGroup::storage, SettingGroup::operations}, defaults);
 
+  // Documents and collaboration tokens, for operators and scripted tests.
+  SettingFlags doc_create_flags, doc_share_flags, doc_export_flags, token_flags;
+  DocumentArguments doc_args;
+  CLI::App* doc_command = app.add_subcommand("doc", "Create, share and export documents");
+  doc_command->require_subcommand(1);
+  CLI::App* doc_create_command =
+      doc_command->add_subcommand("create", "Create an empty document and print its id");
+  doc_create_command->add_option("--owner", doc_args.email, "Email of the owner")->required();
+  doc_create_command->add_option("--title", doc_args.title, "The document's title")->required();
+  CLI::App* doc_share_command =
+      doc_command->add_subcommand("share", "Give someone a role on a document, or remove it");
+  doc_share_command->add_option("--document", doc_args.document_id, "Document id")->required();
+  doc_share_command->add_option("--user", doc_args.email, "Their email address")->required();
+  doc_share_command
+      ->add_option("--role", doc_args.role, "viewer, commenter, editor, owner or none")
+      ->required();
+  CLI::App* doc_export_command =
+      doc_command->add_subcommand("export", "Print a stored document");
+  doc_export_command->add_option("--document", doc_args.document_id, "Document id")->required();
+  doc_export_command
+      ->add_option("--format", doc_args.format, "yjs (base64 of the Yjs v1 state), html or text")
+      ->default_str("yjs");
+  CLI::App* collab_command = app.add_subcommand("collab", "Real-time collaboration");
+  collab_command->require_subcommand(1);
+  CLI::App* token_command = collab_command->add_subcommand(
+      "token", "Print a short-lived token for a person to open a document's live socket");
+  token_command->add_option("--user", doc_args.email, "Their email address")->required();
+  token_command->add_option("--document", doc_args.document_id, "Document id")->required();
+  token_command->add_option("--ttl", doc_args.ttl_seconds, "Seconds the token stays valid")
+      ->default_str("300")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
+  for (auto [command, flags] : {std::pair{doc_create_command, &doc_create_flags},
+                                {doc_share_command, &doc_share_flags},
+                                {doc_export_command, &doc_export_flags},
+                                {token_command, &token_flags}}) {
+    add_setting_flags(*command, *flags, {SettingGroup::storage, SettingGroup::operations},
+                      defaults);
+  }
+
   CLI::App* version_command = app.add_subcommand("version", "Print the version and git commit");
   const CrdtCommand crdt_command(app);
 
@@ -284,7 +362,11 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
   };
   const Choice choices[] = {{serve_command, &serve_flags, "agora serve"},
                             {migrate_command, &migrate_flags, "agora migrate"},
-                            {demo_load_command, &demo_flags, "agora demo load"}};
+                            {demo_load_command, &demo_flags, "agora demo load"},
+                            {doc_create_command, &doc_create_flags, "agora doc create"},
+                            {doc_share_command, &doc_share_flags, "agora doc share"},
+                            {doc_export_command, &doc_export_flags, "agora doc export"},
+                            {token_command, &token_flags, "agora collab token"}};
   for (const Choice& choice : choices) {
     if (!choice.command->parsed()) continue;
     const Command command{choice.name, out, err};
@@ -292,10 +374,11 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     if (!settings) return command.failure(settings.error());
     if (choice.command == serve_command) return serve(*settings);
     if (choice.command == migrate_command) return run_migrate(command, *settings);
-    return run_demo_load(command, *settings);
+    if (choice.command == demo_load_command) return run_demo_load(command, *settings);
+    return run_document_command(command, *settings, choice.command->get_name(), doc_args);
   }
   return top.usage_error(
-      "choose a command: serve, migrate, demo load or version; see agora --help");
+      "choose a command: serve, migrate, demo load, doc, collab, crdt or version; see agora --help");
 }
 
 Result<> prepare_data_dir(const fs::path& path) {

@@ -118,7 +118,7 @@ TEST(Cli, UnknownCommandIsNamed) {
 TEST(Cli, MissingCommandSaysWhatToDo) {
   const Outcome r = run({});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, version, crdt; see agora --help\n");
+  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, version, crdt; see agora --help\n");
   EXPECT_EQ(run({"demo"}).err, "agora demo: choose a command: load; see agora demo --help\n");
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("--help"), std::string::npos) << r.err;
@@ -167,7 +167,7 @@ TEST(Cli, MigrateSaysHowManyRanThenNone) {
   const std::string data = folder / "nested/data";
   const Outcome first = run({"migrate", "--data", data});
   ASSERT_EQ(first.code, kExitOk) << first.err;
-  EXPECT_TRUE(first.out.starts_with("1 migration applied to sqlite")) << first.out;
+  EXPECT_TRUE(first.out.starts_with("3 migrations applied to sqlite")) << first.out;
   EXPECT_TRUE(fs::exists(fs::path(data) / "agora.db"));
 
   const Outcome second = run({"migrate"}, {{"AGORA_DATA", data}});

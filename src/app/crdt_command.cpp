@@ -1,5 +1,7 @@
 #include "app/crdt_command.hpp"
 
+#include "base/base64.hpp"
+
 #include "crdt/doc.hpp"
 #include "crdt/lib0.hpp"
 #include "crdt/readers.hpp"
@@ -63,51 +65,12 @@ std::vector<Bytes> read_framed_updates(const std::string& path) {
   return updates;
 }
 
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const std::uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    for (int shift : {18, 12, 6, 0}) out += kBase64Alphabet[(v >> shift) & 63];
-  }
-  if (i < bytes.size()) {
-    std::uint32_t v = bytes[i] << 16;
-    if (i + 1 < bytes.size()) v |= bytes[i + 1] << 8;
-    out += kBase64Alphabet[(v >> 18) & 63];
-    out += kBase64Alphabet[(v >> 12) & 63];
-    out += i + 1 < bytes.size() ? kBase64Alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+std::string base64(std::span<const std::uint8_t> bytes) { return base::to_base64(bytes); }
 
 Bytes from_base64(std::string_view text, std::string_view what) {
-  Bytes out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  std::size_t padding = 0;
-  for (char c : text) {
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    const char* at = std::strchr(kBase64Alphabet, c);
-    if (c == '\0' || at == nullptr || padding > 0)
-      throw InputError{fmt::format("{} is not valid base64 (unexpected '{}')", what, c)};
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(at - kBase64Alphabet);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((buffer >> bits) & 0xFF));
-    }
-  }
-  if ((text.size() % 4) != 0 || padding > 2)
-    throw InputError{fmt::format("{} is not valid base64 (its length is not a multiple of 4)", what)};
-  return out;
+  auto decoded = base::from_base64(text, what);
+  if (!decoded) throw InputError{decoded.error().message};
+  return std::move(*decoded);
 }
 
 crdt::Format format_of(bool v2) { return v2 ? crdt::Format::v2 : crdt::Format::v1; }

@@ -1,6 +1,7 @@
 #include "app/migrations.hpp"
 
 #include "auth/migrations.hpp"
+#include "collab/migrations.hpp"
 
 #include <algorithm>
 
@@ -9,7 +10,7 @@ namespace agora::app {
 std::vector<store::Migration> all_migrations() {
   std::vector<store::Migration> all;
   // One line per module, in DESIGN.md's dependency order.
-  for (const auto& module_migrations : {auth::migrations()}) {
+  for (const auto& module_migrations : {auth::migrations(), collab::migrations()}) {
     all.insert(all.end(), module_migrations.begin(), module_migrations.end());
   }
   // A stable sort keeps two modules that took the same number next to each other, so

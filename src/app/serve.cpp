@@ -1,7 +1,10 @@
 #include "app/serve.hpp"
 
+#include "app/collab_routes.hpp"
 #include "app/migrations.hpp"
 #include "app/site_routes.hpp"
+#include "auth/signed_token.hpp"
+#include "collab/service.hpp"
 #include "base/logging.hpp"
 #include "http/assets.hpp"
 #include "http/server.hpp"
@@ -33,6 +36,9 @@ http::ServerOptions server_options(const base::Settings& s) {
   o.read_timeout = s.read_timeout;
   o.idle_timeout = s.idle_timeout;
   o.shutdown_grace = s.shutdown_grace;
+  // Sized for collaboration: a large document's first sync travels as one message.
+  o.websocket.max_message_bytes = 16 * 1024 * 1024;
+  o.websocket.max_queued_bytes = 32 * 1024 * 1024;
   return o;
 }
 
@@ -76,9 +82,16 @@ int serve(const base::Settings& settings) {
 
   http::Metrics metrics;
   auth::Policy policy;
+  auto token_key = (*database)->with_connection([](store::Connection& c) {
+    return auth::load_or_create_server_key(c, collab::kTokenKeyName);
+  });
+  if (!token_key) return startup_failed("collaboration key", token_key.error());
+  collab::Service collab(**database, base::system_clock(), policy, std::move(*token_key),
+                         collab::ServiceOptions{.unload_after = settings.collab_unload_after});
   http::Router router;
   Site site{*templates, *static_files, **database, metrics, policy};  // routes keep references to it
   add_site_routes(router, site);
+  add_collab_routes(router, collab);
 
   const http::Templates& pages = *templates;
   http::Server server(
@@ -93,6 +106,9 @@ int serve(const base::Settings& settings) {
                             {"url", (settings.tls_cert.empty() ? "http://" : "https://") +
                                         settings.listen_host + ":" + std::to_string(server.port())}});
   server.run();
+  // The sockets are closed; let the rooms finish and the log write what it holds while the
+  // server's executors still exist.
+  collab.stop();
   return 0;
 }
 

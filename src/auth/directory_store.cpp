@@ -182,10 +182,19 @@ Result<Person> DirectoryStore::create_person(const NewPerson& new_person) {
 }
 
 Result<std::optional<Person>> DirectoryStore::find_person_by_email(std::string_view email) {
+  return find_person_where("email = ?", normalise_email(email));
+}
+
+Result<std::optional<Person>> DirectoryStore::find_person(std::int64_t id) {
+  return find_person_where("id = ?", id);
+}
+
+Result<std::optional<Person>> DirectoryStore::find_person_where(std::string_view condition,
+                                                                store::Value value) {
   auto rows = connection_.query(
       "SELECT id, organisation_id, email, display_name, password_hash, created_at "
-      "FROM people WHERE email = ?",
-      {normalise_email(email)});
+      "FROM people WHERE " + std::string(condition),
+      {std::move(value)});
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<Person>();
   return std::optional<Person>(person_from(rows->front()));

@@ -48,12 +48,17 @@ class DirectoryStore {
   Result<Person> create_person(const NewPerson& person);
   /// The person with `email` (any case), or nullopt.
   Result<std::optional<Person>> find_person_by_email(std::string_view email);
+  /// The person with `id`, or nullopt.
+  Result<std::optional<Person>> find_person(std::int64_t id);
 
  private:
   // Runs `select_sql` (id, name, kind, created_at of at most one organisation; one `?` bound
   // to `value`) and loads that organisation's domains.
   Result<std::optional<Organisation>> find_organisation_where(std::string_view select_sql,
                                                               store::Value value);
+
+  // The person matching `condition`, a fixed SQL condition with one `?` bound to `value`.
+  Result<std::optional<Person>> find_person_where(std::string_view condition, store::Value value);
 
   store::Connection& connection_;
   const base::Clock& clock_;

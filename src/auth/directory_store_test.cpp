@@ -20,7 +20,7 @@ class DirectoryStoreTest : public store::testing::BackendTest {
     if (HasFatalFailure()) return;
     auto applied = store::migrate(db(), migrations());
     ASSERT_TRUE(applied) << applied.error().message;
-    ASSERT_EQ(*applied, 1);
+    ASSERT_EQ(*applied, static_cast<int>(migrations().size()));
   }
 
   // Runs fn(DirectoryStore&) in a transaction and returns its result.

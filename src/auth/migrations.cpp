@@ -60,8 +60,58 @@ CREATE TABLE people (
 CREATE INDEX people_by_organisation ON people (organisation_id);
 )sql";
 
+// Grants name their resource by kind and id rather than by foreign key, so that documents today
+// and spaces later share one table and one policy. grant_generation is one row that every grant
+// change bumps; open connections poll it to notice revocations.
+constexpr std::string_view kGrantsSqlite = R"sql(
+CREATE TABLE grants (
+  resource_kind TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'commenter', 'editor', 'owner')),
+  granted_at INTEGER NOT NULL,
+  PRIMARY KEY (resource_kind, resource_id, person_id)
+);
+CREATE INDEX grants_by_person ON grants (person_id);
+
+CREATE TABLE grant_generation (
+  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+  generation INTEGER NOT NULL
+);
+INSERT INTO grant_generation (only_row, generation) VALUES (1, 0);
+
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  secret BLOB NOT NULL
+);
+)sql";
+
+constexpr std::string_view kGrantsPostgres = R"sql(
+CREATE TABLE grants (
+  resource_kind TEXT NOT NULL,
+  resource_id BIGINT NOT NULL,
+  person_id BIGINT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'commenter', 'editor', 'owner')),
+  granted_at BIGINT NOT NULL,
+  PRIMARY KEY (resource_kind, resource_id, person_id)
+);
+CREATE INDEX grants_by_person ON grants (person_id);
+
+CREATE TABLE grant_generation (
+  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+  generation BIGINT NOT NULL
+);
+INSERT INTO grant_generation (only_row, generation) VALUES (1, 0);
+
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  secret BYTEA NOT NULL
+);
+)sql";
+
 constexpr store::Migration kMigrations[] = {
     {1, "auth: organisations, organisation_domains, people", kIdentitySqlite, kIdentityPostgres},
+    {2, "auth: grants, grant_generation, server_keys", kGrantsSqlite, kGrantsPostgres},
 };
 
 }  // namespace

@@ -8,7 +8,8 @@
 
 namespace agora::auth {
 
-/// auth's migrations, oldest first: 1 creates organisations, organisation_domains and people.
+/// auth's migrations, oldest first: 1 creates organisations, organisation_domains and people;
+/// 2 grants, grant_generation and server_keys.
 std::span<const store::Migration> migrations();
 
 }  // namespace agora::auth

@@ -33,4 +33,29 @@ std::optional<OrganisationKind> organisation_kind_from(std::string_view name) no
   return std::nullopt;
 }
 
+namespace {
+
+constexpr std::array<std::pair<Role, std::string_view>, 4> kRoleNames = {{
+    {Role::viewer, "viewer"},
+    {Role::commenter, "commenter"},
+    {Role::editor, "editor"},
+    {Role::owner, "owner"},
+}};
+
+}  // namespace
+
+std::string_view to_string(Role role) noexcept {
+  for (const auto& [r, name] : kRoleNames) {
+    if (r == role) return name;
+  }
+  return "viewer";
+}
+
+std::optional<Role> role_from(std::string_view name) noexcept {
+  for (const auto& [role, n] : kRoleNames) {
+    if (n == name) return role;
+  }
+  return std::nullopt;
+}
+
 }  // namespace agora::auth

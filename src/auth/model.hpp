@@ -19,6 +19,15 @@ std::string_view to_string(OrganisationKind kind) noexcept;
 /// The kind named `name` (as to_string writes it), or nullopt.
 std::optional<OrganisationKind> organisation_kind_from(std::string_view name) noexcept;
 
+/// What someone may do with a shared resource (a document, later a space), weakest first:
+/// viewers read, commenters also comment, editors also change it, owners also share it.
+enum class Role { viewer, commenter, editor, owner };
+
+/// The role's stored and displayed name: "viewer", "commenter", "editor", "owner".
+std::string_view to_string(Role role) noexcept;
+/// The role named `name` (as to_string writes it), or nullopt.
+std::optional<Role> role_from(std::string_view name) noexcept;
+
 /// A public body using Agora. Its staff sign in with email addresses at its domains.
 struct Organisation {
   std::int64_t id = 0;

@@ -6,10 +6,30 @@
 
 namespace agora::auth {
 
+namespace {
+
+// The weakest role that may perform each document action.
+std::optional<Role> least_role_for(std::string_view action) {
+  if (action == kDocumentRead) return Role::viewer;
+  if (action == kDocumentComment) return Role::commenter;
+  if (action == kDocumentEdit) return Role::editor;
+  if (action == kDocumentManage) return Role::owner;
+  return std::nullopt;
+}
+
+}  // namespace
+
 Decision Policy::check(const Principal& principal, std::string_view action,
-                       const Resource& /*resource*/) const {
-  if (action == kSiteView || action == kHealthRead) {
+                       const Resource& resource) const {
+  if (action == kSiteView || action == kHealthRead || action == kCollabConnect) {
     return Decision::allow("public action");
+  }
+  if (auto least = least_role_for(action)) {
+    if (principal.kind != Principal::Kind::person) return Decision::deny("sign in first");
+    if (resource.kind != "document") return Decision::deny("not a document");
+    if (!resource.role) return Decision::deny("no role on this document");
+    if (*resource.role < *least) return Decision::deny("the role does not allow this");
+    return Decision::allow("role allows it");
   }
   if (action == kMetricsRead) {
     if (is_loopback_address(principal.remote_address)) return Decision::allow("loopback client");

@@ -31,7 +31,7 @@ TEST(Policy, MetricsOnlyFromLoopback) {
 TEST(Policy, UnknownActionsAreDenied) {
   const Policy policy;
   const Principal local = Principal::anonymous("127.0.0.1");
-  for (const char* action : {"", "site.edit", "document.read", "SITE.VIEW", "site.view "}) {
+  for (const char* action : {"", "site.edit", "document.delete", "SITE.VIEW", "site.view "}) {
     const Decision decision = policy.check(local, action, Resource{"document", "1"});
     EXPECT_FALSE(decision) << action;
     EXPECT_EQ(decision.reason, "no rule allows this action");
@@ -51,6 +51,44 @@ TEST(IsLoopbackAddress, RecognisesOnlyLoopback) {
   EXPECT_FALSE(is_loopback_address("127.0.0.1 "));
   EXPECT_FALSE(is_loopback_address(std::string_view("127.0.0.1\0x", 11)));
   EXPECT_FALSE(is_loopback_address(std::string(100, '1')));
+}
+
+}  // namespace
+}  // namespace agora::auth
+
+namespace agora::auth {
+namespace {
+
+TEST(Policy, DocumentActionsFollowTheRole) {
+  const Policy policy;
+  const Principal person = Principal::person(7, 1, "127.0.0.1");
+  auto with_role = [](std::optional<Role> role) { return Resource{"document", "42", role}; };
+  struct Case {
+    std::optional<Role> role;
+    bool read, comment, edit, manage;
+  };
+  const Case cases[] = {{std::nullopt, false, false, false, false},
+                        {Role::viewer, true, false, false, false},
+                        {Role::commenter, true, true, false, false},
+                        {Role::editor, true, true, true, false},
+                        {Role::owner, true, true, true, true}};
+  for (const Case& c : cases) {
+    const Resource resource = with_role(c.role);
+    const std::string label = c.role ? std::string(to_string(*c.role)) : "no role";
+    EXPECT_EQ(bool(policy.check(person, kDocumentRead, resource)), c.read) << label;
+    EXPECT_EQ(bool(policy.check(person, kDocumentComment, resource)), c.comment) << label;
+    EXPECT_EQ(bool(policy.check(person, kDocumentEdit, resource)), c.edit) << label;
+    EXPECT_EQ(bool(policy.check(person, kDocumentManage, resource)), c.manage) << label;
+  }
+}
+
+TEST(Policy, DocumentActionsNeedAPersonAndADocument) {
+  const Policy policy;
+  const Resource owned{"document", "42", Role::owner};
+  EXPECT_FALSE(policy.check(Principal::anonymous("127.0.0.1"), kDocumentRead, owned));
+  EXPECT_FALSE(policy.check(Principal::person(7, 1, ""), kDocumentRead, {"space", "42", Role::owner}));
+  EXPECT_TRUE(policy.check(Principal::anonymous("203.0.113.9"), kCollabConnect, {}));
+  EXPECT_FALSE(policy.check(Principal::person(7, 1, ""), "document.delete", owned));
 }
 
 }  // namespace

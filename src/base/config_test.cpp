@@ -125,6 +125,7 @@ TEST(Config, EveryDeclaredSettingReadsFromEverySource) {
       {"max-connections", "7"},  {"max-header-bytes", "2048"},
       {"read-timeout", "16s"},   {"idle-timeout", "61s"},
       {"shutdown-grace", "11s"}, {"log-level", "debug"},
+      {"collab-unload-after", "2s"},
   };
   ASSERT_EQ(samples.size(), setting_specs().size());
   for (const SettingSpec& spec : setting_specs()) {

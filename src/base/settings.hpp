@@ -32,6 +32,9 @@ struct Settings {
   std::chrono::seconds idle_timeout{60};    // --idle-timeout: keep-alive wait between requests
   std::chrono::seconds shutdown_grace{10};  // --shutdown-grace: in-flight work on SIGTERM
 
+  // Collaboration.
+  std::chrono::seconds collab_unload_after{30};  // --collab-unload-after: a room's grace period
+
   // Operations.
   std::string log_level = "info";           // --log-level: trace, debug, info, warn, error
 };

@@ -16,6 +16,7 @@ enum class CloseCode : int {
   going_away = 1001,  // server shutting down
   protocol_error = 1002,
   unsupported_data = 1003,
+  invalid_payload = 1007,  // a message whose content cannot be accepted (e.g. a malformed update)
   policy_violation = 1008,
   too_big = 1009,
   internal_error = 1011,

@@ -1,0 +1,15 @@
+#include "app/collab_routes.hpp"
+
+#include "auth/policy.hpp"
+
+namespace agora::app {
+
+void add_collab_routes(http::Router& router, collab::Service& service) {
+  // Anyone may open the socket; each document on it is authorised by its token and the
+  // person's role (collab::Service), which is where auth::Policy is asked.
+  const http::RouteOptions options{.action = std::string(auth::kCollabConnect), .blocking = false};
+  router.websocket("/collab/ws/{document_id}", service.y_websocket_handler(), options);
+  router.websocket("/collab/ws", service.hocuspocus_handler(), options);
+}
+
+}  // namespace agora::app
