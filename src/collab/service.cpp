@@ -367,6 +367,9 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     }
     watch_wake.notify_all();
     if (watcher.joinable()) watcher.join();
+    // The sockets are closed by now. Rooms may still wait on unload timers; stop rather than
+    // wait for them. Updates already handed to the log are written by its destructor.
+    pool.stop();
     pool.join();
     std::lock_guard lock(rooms_mutex);
     rooms.clear();
