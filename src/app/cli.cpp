@@ -313,7 +313,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
       doc_command->add_subcommand("export", "Print a stored document");
   doc_export_command->add_option("--document", doc_args.document_id, "Document id")->required();
   doc_export_command
-      ->add_option("--format", doc_args.format, "yjs (base64 of the Yjs v1 state), html or text")
+      ->add_option("--format", doc_args.format, "yjs (base64 of the Yjs v1 state), html, markdown or text")
       ->default_str("yjs");
   CLI::App* collab_command = app.add_subcommand("collab", "Real-time collaboration");
   collab_command->require_subcommand(1);

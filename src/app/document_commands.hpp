@@ -26,7 +26,7 @@ Result<> share_document(store::Database& db, const base::Clock& clock, std::int6
 Result<std::string> collab_token(store::Database& db, const base::Clock& clock,
                                  std::string_view email, std::int64_t document_id,
                                  std::chrono::seconds ttl);
-/// The stored document in `format`: "yjs" (base64 of its Yjs v1 state), "html" or "text".
+/// The stored document in `format`: "yjs" (base64 of its Yjs v1 state), "html", "markdown" or "text".
 Result<std::string> export_document(store::Database& db, const base::Clock& clock,
                                     std::int64_t document_id, std::string_view format);
 

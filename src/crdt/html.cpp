@@ -603,6 +603,289 @@ class TextWriter {
   Gap pending_ = Gap::none;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Markdown (CommonMark with GitHub's tables, strikethrough and task lists).
+
+// Backslash-escapes what Markdown would read as syntax inside a line of text.
+std::string escape_markdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (char c : text) {
+    if (std::string_view("\\`*_[]<>~|!").find(c) != std::string_view::npos) out += '\\';
+    if (c == '\n') {
+      out += ' ';  // a paragraph's text has no newlines of its own; hard breaks are nodes
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// Escapes what would start a block if it began a line: "# ", "- ", "+ ", "> ", "1. ", "===".
+std::string escape_line_start(std::string line) {
+  std::size_t digits = 0;
+  while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9') ++digits;
+  if (digits > 0 && digits < line.size() && (line[digits] == '.' || line[digits] == ')'))
+    return line.insert(digits, "\\");
+  if (!line.empty() && std::string_view("#-+=>").find(line.front()) != std::string_view::npos)
+    return "\\" + line;
+  return line;
+}
+
+// Prefixes every line of `block`: `first` on the first line, `rest` on the others (empty
+// lines get `rest` without trailing spaces).
+std::string prefix_lines(std::string_view block, std::string_view first, std::string_view rest) {
+  std::string out;
+  bool at_start = true;
+  bool first_line = true;
+  for (std::size_t i = 0; i <= block.size(); ++i) {
+    const bool end_of_line = i == block.size() || block[i] == '\n';
+    if (at_start) {
+      std::string_view prefix = first_line ? first : rest;
+      if (end_of_line) {
+        while (!prefix.empty() && prefix.back() == ' ') prefix.remove_suffix(1);
+      }
+      out += prefix;
+      at_start = false;
+      first_line = false;
+    }
+    if (i == block.size()) break;
+    out += block[i];
+    if (block[i] == '\n') at_start = true;
+  }
+  return out;
+}
+
+class MarkdownWriter {
+ public:
+  // The blocks among `parent`'s children, separated by a blank line (or one newline if tight).
+  std::string blocks(const Type& parent, int depth, bool tight) {
+    std::string out;
+    std::string inlines;  // text directly inside a container, gathered into one paragraph
+    auto flush_inlines = [&] {
+      if (inlines.empty()) return;
+      add_block(out, escape_line_start(std::move(inlines)), tight);
+      inlines.clear();
+    };
+    for (const Item* item = parent.start(); item != nullptr; item = item->right) {
+      const Type* child = child_type(*item);
+      if (child == nullptr) continue;
+      if (child->kind() == TypeKind::xml_text) {
+        inlines += inline_text(*child);
+      } else if (child->kind() == TypeKind::xml_element) {
+        flush_inlines();
+        add_block(out, block(*child, depth + 1), tight);
+      }
+    }
+    flush_inlines();
+    return out;
+  }
+
+  // One block element as Markdown, without a trailing newline.
+  std::string block(const Type& element, int depth) {
+    if (depth > kMaxRenderDepth) return escape_line_start(escape_markdown(subtree_text(element)));
+    switch (node_of(element.name())) {
+      case Node::paragraph:
+        return escape_line_start(inlines(element, depth));
+      case Node::heading:
+        return std::string(static_cast<std::size_t>(heading_level(attribute(element, "level"))),
+                           '#') +
+               ' ' + inlines(element, depth);
+      case Node::bullet_list:
+      case Node::ordered_list:
+      case Node::task_list:
+        return list(element, depth);
+      case Node::list_item:
+      case Node::task_item:
+        return prefix_lines(blocks(element, depth, true), "- ", "  ");
+      case Node::blockquote:
+        return prefix_lines(blocks(element, depth, false), "> ", "> ");
+      case Node::code_block: {
+        const std::string code = subtree_text(element);
+        std::string fence = "```";
+        while (code.find(fence) != std::string::npos) fence += '`';
+        return fence + code_language(attribute(element, "language")).value_or("") + '\n' + code +
+               '\n' + fence;
+      }
+      case Node::horizontal_rule:
+        return "---";
+      case Node::table:
+        return table(element, depth);
+      case Node::hard_break:
+      case Node::image:
+        return inlines_of(element, depth);
+      case Node::table_row:
+      case Node::table_header:
+      case Node::table_cell:
+      case Node::unknown:
+        return blocks(element, depth, false);
+    }
+    return {};
+  }
+
+ private:
+  static void add_block(std::string& out, const std::string& block, bool tight) {
+    if (block.empty()) return;
+    if (!out.empty()) out += tight ? "\n" : "\n\n";
+    out += block;
+  }
+
+  // The inline content of a paragraph-like element: texts, hard breaks, images.
+  std::string inlines(const Type& element, int depth) {
+    std::string out;
+    for (const Item* item = element.start(); item != nullptr; item = item->right) {
+      const Type* child = child_type(*item);
+      if (child == nullptr) continue;
+      if (child->kind() == TypeKind::xml_text) {
+        out += inline_text(*child);
+      } else if (child->kind() == TypeKind::xml_element) {
+        out += inlines_of(*child, depth + 1);
+      }
+    }
+    return out;
+  }
+
+  // An element met inside a paragraph.
+  std::string inlines_of(const Type& element, int depth) {
+    switch (node_of(element.name())) {
+      case Node::hard_break:
+        return "\\\n";
+      case Node::image: {
+        const auto src = as_string(attribute(element, "src"));
+        const auto url = src ? safe_url(*src, UrlUse::image) : std::nullopt;
+        if (!url) return {};
+        return "![" + escape_markdown(as_string(attribute(element, "alt")).value_or("")) + "](<" +
+               escape_markdown(*url) + ">)";
+      }
+      default:
+        return depth > kMaxRenderDepth ? escape_markdown(subtree_text(element))
+                                       : inlines(element, depth);
+    }
+  }
+
+  std::string inline_text(const Type& text) {
+    std::string out;
+    for (const DeltaOp& op : text_to_delta(text)) {
+      const auto* run = std::get_if<std::u16string>(&op.insert);
+      if (run == nullptr) continue;
+      const std::string utf8 = to_utf8(*run);
+      // Delimiters must touch the text they mark, so spaces at either end stay outside.
+      const std::size_t first = utf8.find_first_not_of(' ');
+      if (first == std::string::npos) {
+        out += utf8;
+        continue;
+      }
+      const std::size_t last = utf8.find_last_not_of(' ');
+      const std::string_view core = std::string_view(utf8).substr(first, last - first + 1);
+      const std::vector<OpenMark> marks = marks_of(op.attributes);
+      std::string open, close, body;
+      bool code = false;
+      for (const OpenMark& mark : marks) {
+        switch (mark.mark) {
+          case Mark::link:
+            open += "[";
+            close = "](<" + escape_markdown(mark.href) + ">)" + close;
+            break;
+          case Mark::bold:
+            open += "**";
+            close = "**" + close;
+            break;
+          case Mark::italic:
+            // '*' rather than '_': only asterisks may open or close inside a word.
+            open += "*";
+            close = "*" + close;
+            break;
+          case Mark::strike:
+            open += "~~";
+            close = "~~" + close;
+            break;
+          case Mark::code:
+            code = true;
+            break;
+          case Mark::underline:
+            break;  // Markdown has no underline
+        }
+      }
+      if (code) {
+        std::string ticks = "`";
+        while (core.find(ticks) != std::string_view::npos) ticks += '`';
+        const bool pad = core.front() == '`' || core.back() == '`';
+        body = ticks + (pad ? " " : "") + std::string(core) + (pad ? " " : "") + ticks;
+      } else {
+        body = escape_markdown(core);
+      }
+      out += utf8.substr(0, first) + open + body + close + utf8.substr(last + 1);
+    }
+    return out;
+  }
+
+  std::string list(const Type& list, int depth) {
+    const Node kind = node_of(list.name());
+    std::int64_t number = 1;
+    if (kind == Node::ordered_list) {
+      const auto start = as_integer(attribute(list, "start"));
+      if (start && *start >= 0 && *start < 1'000'000'000) number = *start;
+    }
+    std::string out;
+    for (const Item* item = list.start(); item != nullptr; item = item->right) {
+      const Type* entry = child_type(*item);
+      if (entry == nullptr || entry->kind() != TypeKind::xml_element) continue;
+      std::string marker = "- ";
+      if (kind == Node::ordered_list) {
+        marker = std::to_string(number++) + ". ";
+      } else if (node_of(entry->name()) == Node::task_item) {
+        marker = is_checked(attribute(*entry, "checked")) ? "- [x] " : "- [ ] ";
+      }
+      const std::string body = depth + 1 > kMaxRenderDepth
+                                   ? escape_markdown(subtree_text(*entry))
+                                   : blocks(*entry, depth + 1, true);
+      if (!out.empty()) out += '\n';
+      out += prefix_lines(body.empty() ? std::string() : body, marker,
+                          std::string(marker.size(), ' '));
+    }
+    return out;
+  }
+
+  std::string table(const Type& table, int depth) {
+    std::vector<std::vector<std::string>> rows;
+    std::size_t columns = 0;
+    for (const Item* item = table.start(); item != nullptr; item = item->right) {
+      const Type* row = child_type(*item);
+      if (row == nullptr || row->kind() != TypeKind::xml_element) continue;
+      std::vector<std::string> cells;
+      for (const Item* c = row->start(); c != nullptr; c = c->right) {
+        const Type* cell = child_type(*c);
+        if (cell == nullptr || cell->kind() != TypeKind::xml_element) continue;
+        // A cell is one line in Markdown: its blocks are joined by spaces.
+        std::string text = depth + 2 > kMaxRenderDepth ? escape_markdown(subtree_text(*cell))
+                                                       : blocks(*cell, depth + 2, true);
+        std::replace(text.begin(), text.end(), '\n', ' ');
+        cells.push_back(std::move(text));
+      }
+      columns = std::max(columns, cells.size());
+      rows.push_back(std::move(cells));
+    }
+    if (rows.empty() || columns == 0) return {};
+    std::string out;
+    auto write_row = [&](const std::vector<std::string>& cells) {
+      out += '|';
+      for (std::size_t i = 0; i < columns; ++i) {
+        out += ' ';
+        if (i < cells.size()) out += cells[i];
+        out += " |";
+      }
+      out += '\n';
+    };
+    write_row(rows.front());
+    out += '|';
+    for (std::size_t i = 0; i < columns; ++i) out += " --- |";
+    out += '\n';
+    for (std::size_t r = 1; r < rows.size(); ++r) write_row(rows[r]);
+    out.pop_back();
+    return out;
+  }
+};
+
 }  // namespace
 
 std::string xml_to_html(const Type& fragment) {
@@ -639,6 +922,26 @@ std::string xml_to_plain_text(const Type& fragment) {
       break;
   }
   return writer.take();
+}
+
+std::string xml_to_markdown(const Type& fragment) {
+  MarkdownWriter writer;
+  std::string out;
+  switch (fragment.kind()) {
+    case TypeKind::xml_fragment:
+      out = writer.blocks(fragment, 0, false);
+      break;
+    case TypeKind::xml_element:
+      out = writer.block(fragment, 1);
+      break;
+    case TypeKind::xml_text:
+      out = escape_markdown(text_to_string(fragment));
+      break;
+    default:
+      break;
+  }
+  if (!out.empty()) out += '\n';
+  return out;
 }
 
 }  // namespace agora::crdt

@@ -25,4 +25,10 @@ std::string xml_to_html(const Type& fragment);
 /// tabs and rows by newlines, images give their alt text; no leading or trailing separators.
 std::string xml_to_plain_text(const Type& fragment);
 
+/// Markdown (CommonMark with GitHub's tables, strikethrough and task lists) of an XmlFragment
+/// (or XmlElement or XmlText), for export. Text is backslash-escaped so it never turns into
+/// markup; links and images keep only safe URLs; underline, which Markdown lacks, is dropped;
+/// unknown nodes give their content. Ends with a newline unless empty.
+std::string xml_to_markdown(const Type& fragment);
+
 }  // namespace agora::crdt

@@ -558,3 +558,62 @@ TEST(HtmlDepth, HostileNestingDoesNotExhaustTheStack) {
 
 }  // namespace
 }  // namespace agora::crdt
+
+namespace agora::crdt {
+namespace {
+
+TEST(MarkdownExport, MarksBecomeDelimitersAndLinksKeepSafeTargets) {
+  const Fixture doc(kMarks);
+  EXPECT_EQ(xml_to_markdown(doc.fragment()),
+            "plain **bold** ***both***u~~s~~`c`[***~~`all`~~***](<https://example.com/a?b=1&c=2>)"
+            "[link](<https://example.com/a?b=1&c=2>)[**lb**](<https://example.com/a?b=1&c=2>)"
+            "hlcm**b2**\\\nafter\n");
+}
+
+TEST(MarkdownExport, BlocksListsTasksQuotesCodeAndRules) {
+  const Fixture doc(kBlocks);
+  EXPECT_EQ(xml_to_markdown(doc.fragment()),
+            "# H one\n\n## H two\n\n###### H nine\n\n# H zero\n\n### H str\n\n"
+            "- one\n  3. nested\n- two\n\n1. first\n\n- [x] done\n- [ ] todo\n\n"
+            "> quote one\n>\n> quote two\n\n```js\nlet a = 1 < 2;\nb();\n```\n\n"
+            "```\nplain code\n```\n\n```\nx\n```\n\n---\n\nend\n");
+}
+
+TEST(MarkdownExport, TablesHaveAHeaderRowAndAsManyColumnsAsTheWidestRow) {
+  const Fixture doc(kTable);
+  EXPECT_EQ(xml_to_markdown(doc.fragment()),
+            "| H1 | H2 |  |\n| --- | --- | --- |\n| a | b1 b2 |  |\n\nafter table\n");
+}
+
+TEST(MarkdownExport, TextNeverBecomesMarkupAndUnsafeUrlsAreDropped) {
+  const Fixture xss(kXss);
+  const std::string markdown = xml_to_markdown(xss.fragment());
+  EXPECT_EQ(markdown.substr(0, markdown.find('\n')),
+            "\\<script\\>alert(\"x\")\\</script\\> & 'q'");
+  EXPECT_EQ(markdown.find("javascript"), std::string::npos);
+  EXPECT_EQ(markdown.find("data:"), std::string::npos);
+  EXPECT_EQ(markdown.find("vbscript"), std::string::npos);
+  EXPECT_NE(markdown.find("[m](<mailto:a@b.c>)"), std::string::npos);
+
+  const Fixture images(kImages);
+  const std::string with_images = xml_to_markdown(images.fragment());
+  EXPECT_EQ(with_images.substr(0, with_images.find('\n')),
+            "![A \"cat\" & \\<dog\\>](<https://example.com/cat.png>)");
+  EXPECT_EQ(with_images.find("javascript"), std::string::npos);
+}
+
+TEST(MarkdownExport, LinesThatWouldStartABlockAreEscaped) {
+  Doc doc(5);
+  Type& fragment = doc.root("prosemirror", TypeKind::xml_fragment);
+  doc.transact([&](Transaction& t) {
+    for (std::u16string_view line : {u"# not a heading", u"1. not a list", u"- nor this"}) {
+      Type& paragraph = XmlEditor::insert_element(t, fragment, fragment.length(), "paragraph");
+      Type& text = XmlEditor::insert_text(t, paragraph, 0);
+      TextEditor::insert(t, text, 0, line);
+    }
+  });
+  EXPECT_EQ(xml_to_markdown(fragment), "\\# not a heading\n\n1\\. not a list\n\n\\- nor this\n");
+}
+
+}  // namespace
+}  // namespace agora::crdt
