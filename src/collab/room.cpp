@@ -196,6 +196,44 @@ void Room::handle_update(const std::shared_ptr<Binding>& binding,
   });
 }
 
+void Room::apply_from_server(UpdateMaker make_update, std::function<void(Result<>)> done) {
+  auto finish = [this, done](Result<> outcome) {
+    context_.release(shared_from_this());
+    if (bindings_.empty()) schedule_idle_check();
+    done(std::move(outcome));
+  };
+  if (broken_) return finish(fail(ErrorKind::unavailable, "the document is being reopened; try again"));
+  if (!doc_) {
+    auto loaded = load_doc(context_.database, context_.clock, document_id_);
+    if (!loaded) return finish(loaded.error());
+    doc_ = std::move(*loaded);
+  }
+  auto update = make_update(*doc_);
+  if (!update) return finish(update.error());
+  if (update->empty()) return finish({});
+  if (auto applied = doc_->apply_update(*update); !applied) {
+    return finish(fail(ErrorKind::internal, "the server's own update was refused: " +
+                                                applied.error().message));
+  }
+  const std::uint64_t sequence = ++appended_;
+  std::weak_ptr<Room> weak = weak_from_this();
+  context_.log.append(
+      document_id_, std::string(reinterpret_cast<const char*>(update->data()), update->size()),
+      [weak, sequence, finish](Result<std::int64_t> outcome) {
+        auto room = weak.lock();
+        if (!room) return;
+        asio::post(room->strand_, [room, sequence, finish, outcome = std::move(outcome)] {
+          // A failed save breaks the room, which drops the action below; report it here.
+          if (!outcome) finish(outcome.error());
+          room->on_durable(sequence, outcome);
+        });
+      });
+  after_durable([this, update = std::move(*update), finish] {
+    broadcast_update(update, nullptr);
+    finish({});
+  });
+}
+
 void Room::after_durable(std::function<void()> action) {
   if (durable_ == appended_) {
     action();

@@ -86,6 +86,12 @@ class Room : public std::enable_shared_from_this<Room> {
   void handle(const std::shared_ptr<Binding>& binding, const std::string& frame);
   /// Removes a binding whose socket closed or which closed the document; its presence goes.
   void leave(const std::shared_ptr<Binding>& binding);
+  /// Makes a change of the server's own (restoring a version): `make_update` gets the current
+  /// document and returns the update to apply (empty: nothing to do), which is then handled as
+  /// if a client had sent it: durable first, then sent to every member. `done` gets the
+  /// outcome; the registry's acquisition for it is released first.
+  using UpdateMaker = std::function<Result<std::vector<std::uint8_t>>(const crdt::Doc& current)>;
+  void apply_from_server(UpdateMaker make_update, std::function<void(Result<>)> done);
   /// Looks up every member's role again (after a grant changed) and applies the answers:
   /// revoked members are denied, changed ones become read-only or read-write.
   void recheck_roles();

@@ -4,13 +4,16 @@
 #include "auth/grant_store.hpp"
 #include "auth/signed_token.hpp"
 #include "base/logging.hpp"
+#include "collab/document_content.hpp"
 #include "collab/room.hpp"
+#include "collab/versions.hpp"
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <charconv>
 #include <condition_variable>
+#include <future>
 #include <thread>
 #include <unordered_map>
 
@@ -450,6 +453,23 @@ std::shared_ptr<http::WebSocketHandler> Service::hocuspocus_handler() {
 }
 
 void Service::stop() { impl_->stop(); }
+
+Result<> Service::restore(std::int64_t document_id, std::span<const std::uint8_t> target) {
+  auto version = new_doc();
+  if (auto applied = version->apply_update(target); !applied) {
+    return fail(ErrorKind::corrupt, "the stored version does not apply: " + applied.error().message);
+  }
+  std::shared_ptr<Room> room = impl_->acquire_room(document_id);
+  auto outcome = std::make_shared<std::promise<Result<>>>();
+  auto future = outcome->get_future();
+  std::shared_ptr<const crdt::Doc> shared_version(std::move(version));
+  asio::post(room->strand(), [room, shared_version, outcome] {
+    room->apply_from_server(
+        [shared_version](const crdt::Doc& current) { return restore_update(current, *shared_version); },
+        [outcome](Result<> result) { outcome->set_value(std::move(result)); });
+  });
+  return future.get();
+}
 
 std::size_t Service::open_rooms() const {
   std::lock_guard lock(impl_->rooms_mutex);

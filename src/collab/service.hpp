@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace agora::collab {
@@ -54,6 +55,11 @@ class Service {
   std::shared_ptr<http::WebSocketHandler> y_websocket_handler();
   /// The handler for `/collab/ws` (Hocuspocus; the token in each document's auth message).
   std::shared_ptr<http::WebSocketHandler> hocuspocus_handler();
+
+  /// Restores the document's content to what `target` (a version's state, Yjs v1) holds, as a
+  /// new edit: through the document's room, so open editors merge it, and durably. Blocks until
+  /// it is saved; call it from a worker thread, not from the collab threads.
+  Result<> restore(std::int64_t document_id, std::span<const std::uint8_t> target);
 
   /// Finishes queued work, writes every pending update, and drops every room.
   void stop();
