@@ -14,6 +14,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -171,6 +173,7 @@ struct DocumentArguments {
   std::string title;
   std::string role;
   std::string format = "yjs";
+  std::string file;
   std::int64_t document_id = 0;
   std::int64_t ttl_seconds = 300;
 };
@@ -186,6 +189,12 @@ int run_document_command(const Command& command, const base::Settings& settings,
   Result<std::string> output = std::string();
   if (name == "create") {
     auto id = create_document(**db, clock, args.email, args.title);
+    output = id ? Result<std::string>(std::to_string(*id)) : Result<std::string>(id.error());
+  } else if (name == "import") {
+    std::ifstream in(args.file, std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return command.failure(fail(ErrorKind::io, "cannot read " + args.file));
+    auto id = import_document(**db, clock, args.email, args.title, args.format, content);
     output = id ? Result<std::string>(std::to_string(*id)) : Result<std::string>(id.error());
   } else if (name == "share") {
     auto shared = share_document(**db, clock, args.document_id, args.email, args.role);
@@ -294,7 +303,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                     {SettingGroup::storage, SettingGroup::operations}, defaults);
 
   // Documents and collaboration tokens, for operators and scripted tests.
-  SettingFlags doc_create_flags, doc_share_flags, doc_export_flags, token_flags;
+  SettingFlags doc_create_flags, doc_import_flags, doc_share_flags, doc_export_flags, token_flags;
   DocumentArguments doc_args;
   CLI::App* doc_command = app.add_subcommand("doc", "Create, share and export documents");
   doc_command->require_subcommand(1);
@@ -309,6 +318,14 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
   doc_share_command
       ->add_option("--role", doc_args.role, "viewer, commenter, editor, owner or none")
       ->required();
+  CLI::App* doc_import_command = doc_command->add_subcommand(
+      "import", "Create a document from a Markdown or HTML file and print its id");
+  doc_import_command->add_option("--owner", doc_args.email, "Email of the owner")->required();
+  doc_import_command->add_option("--title", doc_args.title, "The document's title")->required();
+  doc_import_command->add_option("--format", doc_args.format, "markdown or html")->required();
+  doc_import_command->add_option("file", doc_args.file, "The file to import")
+      ->required()
+      ->check(CLI::ExistingFile);
   CLI::App* doc_export_command =
       doc_command->add_subcommand("export", "Print a stored document");
   doc_export_command->add_option("--document", doc_args.document_id, "Document id")->required();
@@ -325,6 +342,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
       ->default_str("300")
       ->check(CLI::Range(1, 7 * 24 * 3600));
   for (auto [command, flags] : {std::pair{doc_create_command, &doc_create_flags},
+                                {doc_import_command, &doc_import_flags},
                                 {doc_share_command, &doc_share_flags},
                                 {doc_export_command, &doc_export_flags},
                                 {token_command, &token_flags}}) {
@@ -364,6 +382,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                             {migrate_command, &migrate_flags, "agora migrate"},
                             {demo_load_command, &demo_flags, "agora demo load"},
                             {doc_create_command, &doc_create_flags, "agora doc create"},
+                            {doc_import_command, &doc_import_flags, "agora doc import"},
                             {doc_share_command, &doc_share_flags, "agora doc share"},
                             {doc_export_command, &doc_export_flags, "agora doc export"},
                             {token_command, &token_flags, "agora collab token"}};

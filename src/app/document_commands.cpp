@@ -7,6 +7,7 @@
 #include "collab/document_content.hpp"
 #include "collab/document_store.hpp"
 #include "collab/export.hpp"
+#include "collab/import.hpp"
 #include "collab/service.hpp"
 
 #include <fmt/format.h>
@@ -42,13 +43,35 @@ Result<collab::Document> existing_document(store::Connection& c, const base::Clo
 
 Result<std::int64_t> create_document(store::Database& db, const base::Clock& clock,
                                      std::string_view owner_email, std::string_view title) {
+  return import_document(db, clock, owner_email, title, "", "");
+}
+
+Result<std::int64_t> import_document(store::Database& db, const base::Clock& clock,
+                                     std::string_view owner_email, std::string_view title,
+                                     std::string_view format, std::string_view content) {
+  Result<std::vector<std::uint8_t>> initial = std::vector<std::uint8_t>{};
+  if (format == "markdown") {
+    initial = collab::import_markdown(content);
+  } else if (format == "html") {
+    initial = collab::import_html(content);
+  } else if (!format.empty()) {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("unknown import format \"{}\"; choose markdown or html", format));
+  }
+  if (!initial) return initial.error();
   return db.transaction([&](store::Connection& c) -> Result<std::int64_t> {
     auto owner = person_with_email(c, clock, owner_email);
     if (!owner) return owner.error();
-    auto document = collab::DocumentStore(c, clock).create(owner->id, title);
+    collab::DocumentStore documents(c, clock);
+    auto document = documents.create(owner->id, title);
     if (!document) return document.error();
     AGORA_TRY(auth::GrantStore(c, clock).set_role("document", document->id, owner->id,
                                                   auth::Role::owner));
+    if (!initial->empty()) {
+      const collab::LogEntry entry{document->id,
+                                   std::string(initial->begin(), initial->end())};
+      AGORA_TRY(documents.append(std::span<const collab::LogEntry>(&entry, 1)));
+    }
     return document->id;
   });
 }

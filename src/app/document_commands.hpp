@@ -17,6 +17,11 @@ namespace agora::app {
 /// Creates an empty document owned by the person with `owner_email`; returns its id.
 Result<std::int64_t> create_document(store::Database& db, const base::Clock& clock,
                                      std::string_view owner_email, std::string_view title);
+/// Creates a document owned by the person with `owner_email` holding `content`, in `format`
+/// ("markdown" or "html"); returns its id.
+Result<std::int64_t> import_document(store::Database& db, const base::Clock& clock,
+                                     std::string_view owner_email, std::string_view title,
+                                     std::string_view format, std::string_view content);
 /// Gives the person with `email` `role` ("viewer", "commenter", "editor", "owner" or "none" to
 /// remove it) on the document.
 Result<> share_document(store::Database& db, const base::Clock& clock, std::int64_t document_id,

@@ -888,6 +888,14 @@ class MarkdownWriter {
 
 }  // namespace
 
+std::optional<std::string> safe_link_url(std::string_view url) {
+  return safe_url(url, UrlUse::link);
+}
+
+std::optional<std::string> safe_image_url(std::string_view url) {
+  return safe_url(url, UrlUse::image);
+}
+
 std::string xml_to_html(const Type& fragment) {
   HtmlWriter writer;
   switch (fragment.kind()) {

@@ -5,13 +5,21 @@
 
 #include "crdt/type.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace agora::crdt {
 
 /// Elements nested deeper than this are not rendered as markup: their visible text is emitted
 /// flat (escaped in HTML), so hostile trees cannot exhaust the stack or the reader's patience.
 inline constexpr int kMaxRenderDepth = 256;
+
+/// The URL a link may point to, as a browser would read it (controls and tabs dropped), or
+/// nullopt unless it is http, https, mailto, tel or relative. Exports and imports use it alike.
+std::optional<std::string> safe_link_url(std::string_view url);
+/// The same for an image's source: http, https or relative only.
+std::optional<std::string> safe_image_url(std::string_view url);
 
 /// Sanitized HTML of an XmlFragment (or of one XmlElement or XmlText) for publishing. Only an
 /// allow-list of elements and attributes is ever written, every text and attribute value is
