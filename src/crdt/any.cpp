@@ -750,4 +750,32 @@ Any parse_json(std::string_view text) {
   return JsonParser(text).parse_document();
 }
 
+bool survives_json(const Any& value) {
+  return std::visit(Overloaded{
+                        [](Any::Undefined) { return false; },
+                        [](std::nullptr_t) { return true; },
+                        [](bool) { return true; },
+                        [](double d) { return std::isfinite(d) && !(d == 0 && std::signbit(d)); },
+                        [](Any::BigInt) { return false; },
+                        [](const std::string&) { return true; },
+                        [](const Any::Bytes&) { return false; },
+                        [](const Any::Array& array) {
+                          return std::all_of(array.begin(), array.end(),
+                                             [](const Any& v) { return survives_json(v); });
+                        },
+                        [](const Any::Object& object) {
+                          return std::all_of(object.begin(), object.end(), [](const auto& member) {
+                            return survives_json(member.second);
+                          });
+                        },
+                    },
+                    value.value);
+}
+
+JsonValue JsonValue::of(Any value) {
+  JsonValue out{to_json(value), nullptr};
+  if (!survives_json(value)) out.exact = std::make_shared<const Any>(std::move(value));
+  return out;
+}
+
 }  // namespace agora::crdt

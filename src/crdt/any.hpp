@@ -6,6 +6,7 @@
 #include "crdt/lib0.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,5 +61,23 @@ std::string to_json(const Any& value);
 /// as in read_any ("__proto__" stays, as JSON.parse keeps it); a lone surrogate escape such as
 /// "\ud800" becomes U+FFFD, which is what Yjs's TextEncoder writes for it.
 Any parse_json(std::string_view text);
+
+/// Whether JSON.parse(JSON.stringify(value)) gives `value` back: false when it holds undefined,
+/// a bigint, bytes, NaN, an infinity or -0 anywhere.
+bool survives_json(const Any& value);
+
+/// An embed's or format's value (Yjs's writeJSON/readJSON): v1 carries it as JSON text, v2 as an
+/// `any`. `json` is JSON.stringify's text; `exact` is the value itself when that text loses
+/// something (survives_json is false), so that v2 writes it back as Yjs does. Shared because a
+/// copied format keeps the very JavaScript value.
+struct JsonValue {
+  std::string json;
+  std::shared_ptr<const Any> exact;
+
+  /// The value as a JavaScript program holds it.
+  Any value() const { return exact != nullptr ? *exact : parse_json(json); }
+  /// JSON text and, when needed, the exact value of `value`.
+  static JsonValue of(Any value);
+};
 
 }  // namespace agora::crdt

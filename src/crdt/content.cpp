@@ -185,12 +185,15 @@ void Content::write(Encoder& encoder, std::uint64_t offset) const {
       return;
     }
     case ContentKind::embed:
-      encoder.write_json(std::get<EmbedContent>(value_).json);
+    {
+      const auto& embed = *std::get<Boxed<EmbedContent>>(value_);
+      encoder.write_json(embed.json, embed.exact.get());
       return;
+    }
     case ContentKind::format: {
       const auto& format = *std::get<Boxed<FormatContent>>(value_);
       encoder.write_key(format.key);
-      encoder.write_json(format.json);
+      encoder.write_json(format.json, format.exact.get());
       return;
     }
     case ContentKind::type: {
@@ -246,11 +249,14 @@ Content Content::read(Decoder& decoder, std::uint8_t kind, int /*type_depth*/) {
       if (text.empty()) throw DecodeError("a string item is empty");
       return StringContent{std::move(text)};
     }
-    case ContentKind::embed:
-      return EmbedContent{decoder.read_json()};  // read_json prints it as Yjs would write it back
+    case ContentKind::embed: {
+      JsonValue value = decoder.read_json();
+      return EmbedContent{std::move(value.json), std::move(value.exact)};
+    }
     case ContentKind::format: {
       std::string key(decoder.read_key());
-      return FormatContent{std::move(key), decoder.read_json()};
+      JsonValue value = decoder.read_json();
+      return FormatContent{std::move(key), std::move(value.json), std::move(value.exact)};
     }
     case ContentKind::type: {
       const std::uint32_t ref = decoder.read_type_ref();

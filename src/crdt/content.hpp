@@ -55,14 +55,21 @@ struct BinaryContent {
 struct StringContent {
   std::u16string text;
 };
-/// An embed in a Text; `json` is the value as JSON.stringify prints it.
+/// An embed in a Text: the value as JSON.stringify prints it, and the value itself where that
+/// text loses it (a bigint, -0, NaN, undefined, bytes read from v2), so v2 writes it back as Yjs.
 struct EmbedContent {
   std::string json;
+  std::shared_ptr<const Any> exact;
+
+  /// The value as a JavaScript program holds it.
+  Any value() const { return exact != nullptr ? *exact : parse_json(json); }
 };
-/// A formatting mark in a Text: attribute `key` set to `json` ("null" ends the format).
+/// A formatting mark in a Text: attribute `key` set to the value `json` ("null", with no `exact`,
+/// ends the format); `exact` as in EmbedContent.
 struct FormatContent {
   std::string key;
   std::string json;
+  std::shared_ptr<const Any> exact;
   /// Nonzero when the value is one JavaScript object with other formats' values: a local Yjs
   /// edit stores one format's value object in new formats, and Yjs compares objects by identity.
   std::uint64_t shared_value = 0;
@@ -116,13 +123,15 @@ class Boxed {
 class Content {
  public:
   using Variant =
-      std::variant<DeletedContent, JsonContent, BinaryContent, StringContent, EmbedContent,
+      std::variant<DeletedContent, JsonContent, BinaryContent, StringContent, Boxed<EmbedContent>,
                    Boxed<FormatContent>, TypeContent, AnyContent, Boxed<SubdocContent>>;
 
   Content() = default;
   template <typename T>
     requires std::is_constructible_v<Variant, T&&>
   Content(T&& value) : value_(std::forward<T>(value)) {}  // NOLINT: implicit like a variant
+  Content(EmbedContent value)  // NOLINT: implicit like a variant
+      : value_(std::in_place_type<Boxed<EmbedContent>>, std::move(value)) {}
   Content(FormatContent value)  // NOLINT: implicit like a variant
       : value_(std::in_place_type<Boxed<FormatContent>>, std::move(value)) {}
   Content(SubdocContent value)  // NOLINT: implicit like a variant
@@ -160,7 +169,8 @@ class Content {
   /// The content if it is a T, else null.
   template <typename T>
   T* get() {
-    if constexpr (std::is_same_v<T, FormatContent> || std::is_same_v<T, SubdocContent>) {
+    if constexpr (std::is_same_v<T, EmbedContent> || std::is_same_v<T, FormatContent> ||
+                  std::is_same_v<T, SubdocContent>) {
       auto* boxed = std::get_if<Boxed<T>>(&value_);
       return boxed == nullptr ? nullptr : boxed->get();
     } else {

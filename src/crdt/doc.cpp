@@ -44,22 +44,23 @@ namespace {
 
 // The decode buffer is kept for the many small updates of live editing; one that held a whole
 // document is given back rather than kept for the document's lifetime.
-void release_if_large(DecodedUpdate& decoded) {
+void release_if_large(DecodedItems& decoded) {
   constexpr std::size_t kKeptStructs = 256;
   std::size_t capacity = 0;
-  for (const ClientStructs& block : decoded.clients) capacity += block.structs.capacity();
-  if (capacity > kKeptStructs || decoded.clients.capacity() > 16) decoded = DecodedUpdate{};
+  for (const ClientRefs& block : decoded.clients) capacity += block.structs.capacity();
+  if (capacity > kKeptStructs || decoded.clients.capacity() > 16) decoded = DecodedItems{};
 }
 
 }  // namespace
 
 template <typename Decoder>
 Result<void> Doc::apply_with(std::span<const std::uint8_t> update) {
-  // Decode everything first: a malformed update must leave the document untouched.
-  DecodedUpdate& decoded = store_->decode_buffer;
+  // Decode everything first: a malformed update must leave the document untouched. Structs are
+  // decoded into items of the store that nothing links to until the update is applied.
+  DecodedItems& decoded = store_->decode_buffer;
   try {
     Decoder decoder(update);
-    read_update_into(decoder, update.size(), decoded);
+    Integrator::read(*store_, decoder, update.size(), decoded);
   } catch (const DecodeError& e) {
     release_if_large(decoded);
     return Error{e.what()};

@@ -46,6 +46,16 @@ std::vector<std::pair<std::string, const Any*>> properties(const Any& value) {
   return out;
 }
 
+// A Uint8Array's properties are its indices: as an array of numbers they compare the same way.
+Any with_bytes_as_array(Any value) {
+  if (const auto* bytes = std::get_if<Any::Bytes>(&value.value)) {
+    Any::Array array;
+    for (const std::uint8_t byte : *bytes) array.emplace_back(static_cast<double>(byte));
+    return Any{std::move(array)};
+  }
+  return value;
+}
+
 std::uint64_t next_shared_value() {
   static std::atomic<std::uint64_t> counter{0};
   return ++counter;
@@ -54,6 +64,11 @@ std::uint64_t next_shared_value() {
 }  // namespace
 
 const std::string& AttributeValue::json() const { return json_ == nullptr ? kNullJson : *json_; }
+
+Any AttributeValue::value() const {
+  if (const Any* exact_value = exact()) return *exact_value;
+  return parse_json(json());
+}
 
 bool AttributeValue::is_object() const {
   return !is_null() && (json_->front() == '{' || json_->front() == '[');
@@ -70,6 +85,8 @@ bool AttributeValue::same(const AttributeValue& other) const {
     }
     return format_ == other.format_ && json_ == other.json_;
   }
+  // Any's == is JavaScript's === on primitives: NaN differs from itself, -0 equals 0.
+  if (exact() != nullptr || other.exact() != nullptr) return value() == other.value();
   if (*json_ == *other.json_) return true;
   if (looks_numeric(*json_) && looks_numeric(*other.json_))
     return parse_json(*json_) == parse_json(*other.json_);
@@ -81,8 +98,8 @@ bool AttributeValue::equal_attrs(const AttributeValue& other) const {
   if (!is_object() || !other.is_object()) return false;
   // lib0's equalFlat: the same number of keys, each value === its counterpart. Nested objects
   // are distinct objects, so only primitive values can match.
-  const Any a = parse_json(*json_);
-  const Any b = parse_json(*other.json_);
+  const Any a = with_bytes_as_array(value());
+  const Any b = with_bytes_as_array(other.value());
   const auto a_properties = properties(a);
   const auto b_properties = properties(b);
   if (a_properties.size() != b_properties.size()) return false;
@@ -122,7 +139,7 @@ void Attributes::erase(const std::string& key) {
 }
 
 void Attributes::update(FormatContent& format) {
-  if (format.json == "null") {
+  if (AttributeValue::of(format).is_null()) {
     erase(format.key);
   } else {
     set(format.key, AttributeValue::of(format));
@@ -130,7 +147,7 @@ void Attributes::update(FormatContent& format) {
 }
 
 FormatContent make_format_content(const std::string& key, const AttributeValue& value) {
-  FormatContent content{key, value.json()};
+  FormatContent content{key, value.json(), value.shared_exact()};
   FormatContent* source = value.format();
   if (source != nullptr && !value.is_null() && (source->json.front() == '{' || source->json.front() == '[')) {
     if (source->shared_value == 0) source->shared_value = next_shared_value();

@@ -6,6 +6,7 @@
 #include "crdt/content.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,20 +16,30 @@ namespace agora::crdt {
 struct Item;
 struct Transaction;
 
-/// A formatting attribute's value as YText.js holds it: JSON text, and which JavaScript object
-/// it is, because Yjs compares object values by identity.
+/// A formatting attribute's value as YText.js holds it: JSON text (and the exact value where the
+/// text loses it), and which JavaScript object it is, because Yjs compares objects by identity.
 class AttributeValue {
  public:
   /// JavaScript null: the attribute is not set.
   AttributeValue() = default;
   /// The value `format` holds (the same object for every reader of that format).
-  static AttributeValue of(FormatContent& format) { return AttributeValue(&format.json, &format); }
-  /// A value the caller passed (`json` normalized, outliving the value): a new object.
-  static AttributeValue given(const std::string& json) { return AttributeValue(&json, nullptr); }
+  static AttributeValue of(FormatContent& format) {
+    return AttributeValue(&format.json, &format.exact, &format);
+  }
+  /// A value the caller passed (normalized, outliving this AttributeValue): a new object.
+  static AttributeValue given(const JsonValue& value) {
+    return AttributeValue(&value.json, &value.exact, nullptr);
+  }
 
-  bool is_null() const { return json_ == nullptr || *json_ == "null"; }
+  bool is_null() const { return json_ == nullptr || (exact() == nullptr && *json_ == "null"); }
   /// The value as JSON text ("null" when not set).
   const std::string& json() const;
+  /// The value where its JSON text loses it (NaN prints as null), else null.
+  const Any* exact() const { return exact_ == nullptr ? nullptr : exact_->get(); }
+  /// The exact value, shared by every format that holds it.
+  std::shared_ptr<const Any> shared_exact() const {
+    return exact_ == nullptr ? nullptr : *exact_;
+  }
   /// The format this value was read from, if any.
   FormatContent* format() const { return format_; }
 
@@ -38,10 +49,14 @@ class AttributeValue {
   bool equal_attrs(const AttributeValue& other) const;
 
  private:
-  AttributeValue(const std::string* json, FormatContent* format) : json_(json), format_(format) {}
+  AttributeValue(const std::string* json, const std::shared_ptr<const Any>* exact,
+                 FormatContent* format)
+      : json_(json), exact_(exact), format_(format) {}
   bool is_object() const;
+  Any value() const;
 
   const std::string* json_ = nullptr;
+  const std::shared_ptr<const Any>* exact_ = nullptr;
   FormatContent* format_ = nullptr;  // null: a value the caller passed
 };
 

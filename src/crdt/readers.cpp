@@ -164,7 +164,7 @@ void update_attributes(std::vector<std::pair<std::string, std::string>>& attribu
                        const FormatContent& format) {
   auto found = std::find_if(attributes.begin(), attributes.end(),
                             [&](const auto& a) { return a.first == format.key; });
-  if (format.json == "null") {
+  if (format.json == "null" && format.exact == nullptr) {
     if (found != attributes.end()) attributes.erase(found);
   } else if (found != attributes.end()) {
     found->second = format.json;
@@ -199,7 +199,7 @@ std::vector<DeltaOp> text_to_delta(const Type& text) {
         delta.add_text(item->content.get<StringContent>()->text);
         break;
       case ContentKind::embed:
-        delta.add_embed(parse_json(item->content.get<EmbedContent>()->json));
+        delta.add_embed(item->content.get<EmbedContent>()->value());
         break;
       case ContentKind::type:
         delta.add_type(item->content.get<TypeContent>()->type.get());

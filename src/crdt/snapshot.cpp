@@ -182,7 +182,7 @@ std::vector<DeltaOp> text_delta_at(const Type& text, const Snapshot& snapshot) {
       }
       case ContentKind::embed:
         if (visible_at(snapshot, item->id))
-          delta.add_embed(parse_json(item->content.get<EmbedContent>()->json));
+          delta.add_embed(item->content.get<EmbedContent>()->value());
         break;
       case ContentKind::type:
         if (visible_at(snapshot, item->id)) delta.add_type(item->content.get<TypeContent>()->type.get());

@@ -5,6 +5,8 @@
 #include <new>
 #include <stdexcept>
 
+#include <sys/mman.h>
+
 namespace agora::crdt {
 
 namespace {
@@ -172,17 +174,16 @@ StructList::Place StructList::locate_clock(Clock clock, std::size_t& offset) con
   std::size_t c = hint_ < chunks_.size() ? hint_ : 0;
   if (!(chunks_[c].first_clock <= clock &&
         (c + 1 == chunks_.size() || clock < chunks_[c + 1].first_clock))) {
-    std::size_t low = 0;
-    std::size_t high = chunks_.size();  // chunks_[high].first_clock > clock
-    while (high - low > 1) {
-      const std::size_t mid = (low + high) / 2;
-      if (chunks_[mid].first_clock <= clock) {
-        low = mid;
-      } else {
-        high = mid;
-      }
+    // Branch-free: the comparisons of a binary search over clocks are unpredictable, and
+    // mispredictions cost more than the few extra steps.
+    const Chunk* base = chunks_.data();
+    std::size_t n = chunks_.size();  // the answer is in [base, base + n)
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      base = base[half].first_clock <= clock ? base + half : base;
+      n -= half;
     }
-    c = low;
+    c = static_cast<std::size_t>(base - chunks_.data());
   }
   const Chunk& chunk = chunks_[c];
   const std::size_t count = chunk.items.size();
@@ -213,13 +214,15 @@ StructList::Place StructList::locate_clock(Clock clock, std::size_t& offset) con
       }
     }
   }
-  while (high - low > 1) {
-    const std::size_t mid = (low + high) / 2;
-    if (chunk.items[mid].clock <= clock) {
-      low = mid;
-    } else {
-      high = mid;
+  {
+    const Entry* base = chunk.items.data() + low;
+    std::size_t n = high - low;  // the answer is in [base, base + n)
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      base = base[half].clock <= clock ? base + half : base;
+      n -= half;
     }
+    low = static_cast<std::size_t>(base - chunk.items.data());
   }
   offset = low;
   if (start_valid(c)) return {c, chunk.start};
@@ -308,6 +311,46 @@ Item* StructStore::allocate() {
     free_.pop_back();
     return item;
   }
+  return allocate_new();
+}
+
+Item* StructStore::allocate(bool& reused) {
+  reused = !free_.empty();
+  return allocate();
+}
+
+void StructStore::rollback(Mark mark) {
+  std::allocator<Item> allocator;
+  while (blocks_.size() > mark.blocks) {
+    ItemBlock& block = blocks_.back();
+    std::destroy_n(block.items, block.used);
+    allocator.deallocate(block.items, block.capacity);
+    blocks_.pop_back();
+  }
+  if (!blocks_.empty()) {
+    ItemBlock& block = blocks_.back();
+    std::destroy_n(block.items + mark.used, block.used - mark.used);
+    block.used = mark.used;
+  }
+}
+
+void StructStore::reserve(std::size_t count) {
+  if (count <= kMaxBlockItems) return;
+  if (!blocks_.empty() && blocks_.back().capacity - blocks_.back().used >= count) return;
+  blocks_.reserve(blocks_.size() + 1);
+  Item* items = std::allocator<Item>().allocate(count);
+#ifdef MADV_POPULATE_WRITE
+  // One system call instead of a page fault per 4 KiB (expensive in virtual machines); the
+  // pages would all be written in a moment anyway. Best effort: older kernels refuse it.
+  const auto page = static_cast<std::uintptr_t>(4096);
+  const auto begin = (reinterpret_cast<std::uintptr_t>(items) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(items + count)) & ~(page - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+#endif
+  blocks_.push_back({items, count, 0});
+}
+
+Item* StructStore::allocate_new() {
   if (blocks_.empty() || blocks_.back().used == blocks_.back().capacity) {
     const std::size_t capacity =
         blocks_.empty() ? kFirstBlockItems : std::min(blocks_.back().capacity * 2, kMaxBlockItems);

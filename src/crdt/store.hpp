@@ -160,6 +160,36 @@ class StructList {
   std::size_t offset_hint_ = 0;
 };
 
+/// One struct of an update as a document decodes it: straight into a store item that is not
+/// linked anywhere yet (as Yjs's readClientsStructRefs makes Item objects), so integrating it
+/// moves nothing. Skip structs get an item too, only to carry their id and length.
+struct StructRef {
+  Item* item = nullptr;
+  /// The parent an item without origins names (item->parent stays null until integration).
+  Id parent_item;
+  /// Index of the parent root's name in DecodedItems::root_names.
+  std::uint32_t root_name = 0;
+  StructKind kind = StructKind::item;
+  ParentRef::Kind parent_kind = ParentRef::Kind::none;
+  /// Whether the item went into the store; the others are given back after the update.
+  bool integrated = false;
+  /// Whether the item was a released one reused (see StructStore::rollback).
+  bool reused = false;
+};
+
+/// The structs of one client in an update, in clock order.
+struct ClientRefs {
+  ClientId client = 0;
+  std::vector<StructRef> structs;
+};
+
+/// An update decoded for one document.
+struct DecodedItems {
+  std::vector<ClientRefs> clients;
+  std::vector<std::string> root_names;
+  DeleteSet delete_set;
+};
+
 /// Every client's structs, plus what is pending.
 class StructStore {
  public:
@@ -189,6 +219,22 @@ class StructStore {
 
   /// A fresh item owned by the store (freed with the store or by release()).
   Item* allocate();
+  /// How far new items have been handed out, to roll back to.
+  struct Mark {
+    std::size_t blocks = 0;
+    std::size_t used = 0;
+  };
+  Mark mark() const {
+    return blocks_.empty() ? Mark{} : Mark{blocks_.size(), blocks_.back().used};
+  }
+  /// Makes room for `count` more new items in one block, so a whole document's worth of items
+  /// is one allocation, faulted in at once rather than page by page as items are made.
+  void reserve(std::size_t count);
+  /// allocate(), saying whether the item is a released one reused (else it is new).
+  Item* allocate(bool& reused);
+  /// Destroys every new item handed out since `mark` and frees the blocks added for them (reused
+  /// items must be released first): a refused update keeps no memory.
+  void rollback(Mark mark);
   /// Frees an item that no longer appears anywhere (merged into its left neighbour).
   void release(Item* item);
 
@@ -197,7 +243,7 @@ class StructStore {
   /// Delete ranges for clocks not yet seen, as a v2 update with no structs.
   std::optional<std::vector<std::uint8_t>> pending_delete_set;
   /// Where the document decodes each update, kept so that its buffers are reused.
-  DecodedUpdate decode_buffer;
+  DecodedItems decode_buffer;
 
  private:
   // The last client looked up. Values of an unordered_map stay where they are when it
@@ -212,6 +258,8 @@ class StructStore {
     std::size_t capacity = 0;
     std::size_t used = 0;
   };
+  Item* allocate_new();
+
   std::vector<ItemBlock> blocks_;
   std::vector<Item*> free_;
 };
@@ -271,9 +319,17 @@ struct Transaction {
 /// Integrates decoded structs and delete sets into a document (readUpdateV2 in encoding.js).
 class Integrator {
  public:
-  /// Applies one decoded update inside `transaction`, keeping what cannot be integrated yet as
-  /// pending data. Consumes the update's contents.
-  static void apply(Transaction& transaction, DecodedUpdate& update);
+  /// Reads a whole update into `update` (reusing its buffers), its structs into items of the
+  /// store. Throws DecodeError on malformed input, having freed every item it made, so the
+  /// document is unchanged. Checks as read_update does.
+  template <typename Decoder>
+  static void read(StructStore& store, Decoder& decoder, std::size_t update_size,
+                   DecodedItems& update);
+  /// Applies one update read by read() inside `transaction`, keeping what cannot be integrated
+  /// yet as pending data. Consumes the update's items (its buffers stay for reuse).
+  static void apply(Transaction& transaction, DecodedItems& update);
+  /// Gives back the items of a read update that apply() was not called on.
+  static void discard(StructStore& store, DecodedItems& update);
 };
 
 /// A position in a list type: the item to the left, the item to the right and the index.

@@ -1,7 +1,7 @@
 #pragma once
-// Structs as an update carries them, before a document integrates them (the refs of
-// readClientsStructRefs in yjs/src/utils/encoding.js). Documents read updates into these;
-// merging and diffing updates without a document works on them alone.
+// Structs as an update carries them (the refs of readClientsStructRefs in
+// yjs/src/utils/encoding.js), for merging and diffing updates without a document. A document
+// decodes its updates straight into items instead (Integrator::read in store.hpp).
 
 #include "crdt/content.hpp"
 #include "crdt/delete_set.hpp"

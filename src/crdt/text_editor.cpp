@@ -112,7 +112,7 @@ class GivenAttributes {
       }
       if (std::holds_alternative<Any::Undefined>(parsed.value))
         throw std::invalid_argument("text attribute '" + key + "' is undefined");
-      json_.push_back(to_json(parsed));
+      json_.push_back(JsonValue::of(std::move(parsed)));
       object_.set(key, AttributeValue::given(json_.back()));
     }
   }
@@ -122,7 +122,7 @@ class GivenAttributes {
   AttributeObject& object() { return object_; }
 
  private:
-  std::vector<std::string> json_;
+  std::vector<JsonValue> json_;
   AttributeObject object_;
 };
 
@@ -316,7 +316,8 @@ Content embed_content(std::string_view embed_json) {
     if (text->empty()) throw std::invalid_argument("an embedded string cannot be empty");
     return StringContent{to_utf16(*text)};
   }
-  return EmbedContent{to_json(parsed)};
+  JsonValue value = JsonValue::of(std::move(parsed));
+  return EmbedContent{std::move(value.json), std::move(value.exact)};
 }
 
 void require_new_type(const NewType& type) {

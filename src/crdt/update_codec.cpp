@@ -366,10 +366,11 @@ class StringColumnDecoder {
   std::deque<std::string> patched_;
 };
 
-// JSON.stringify(JSON.parse(text)): what Yjs writes back after reading v1 JSON.
-std::string restringify_json(std::string_view text) {
-  if (text == "true" || text == "false" || text == "null") return std::string(text);
-  return to_json(parse_json(text));
+// JSON.parse(text), which Yjs keeps and writes back: JSON.stringify's text of it, and the value
+// where that text differs from it.
+JsonValue parse_json_value(std::string_view text) {
+  if (text == "true" || text == "false" || text == "null") return JsonValue{std::string(text), nullptr};
+  return JsonValue::of(parse_json(text));
 }
 
 }  // namespace
@@ -421,7 +422,7 @@ void UpdateEncoderV1::write_any(const Any& value) {
 void UpdateEncoderV1::write_buf(std::span<const std::uint8_t> bytes) {
   rest_.write_var_bytes(bytes);
 }
-void UpdateEncoderV1::write_json(std::string_view json_text) {
+void UpdateEncoderV1::write_json(std::string_view json_text, const Any* /*exact*/) {
   rest_.write_var_string(json_text);
 }
 void UpdateEncoderV1::write_key(std::string_view key) {
@@ -474,8 +475,8 @@ Any UpdateDecoderV1::read_any() {
 std::span<const std::uint8_t> UpdateDecoderV1::read_buf() {
   return rest_.read_var_bytes();
 }
-std::string UpdateDecoderV1::read_json() {
-  return restringify_json(rest_.read_var_string());
+JsonValue UpdateDecoderV1::read_json() {
+  return parse_json_value(rest_.read_var_string());
 }
 std::string_view UpdateDecoderV1::read_key() {
   return rest_.read_var_string();
@@ -583,8 +584,12 @@ void UpdateEncoderV2::write_any(const Any& value) {
 void UpdateEncoderV2::write_buf(std::span<const std::uint8_t> bytes) {
   columns_->rest.write_var_bytes(bytes);
 }
-void UpdateEncoderV2::write_json(std::string_view json_text) {
-  crdt::write_any(columns_->rest, parse_json(json_text));
+void UpdateEncoderV2::write_json(std::string_view json_text, const Any* exact) {
+  if (exact != nullptr) {
+    crdt::write_any(columns_->rest, *exact);
+  } else {
+    crdt::write_any(columns_->rest, parse_json(json_text));
+  }
 }
 
 void UpdateEncoderV2::write_key(std::string_view key) {
@@ -699,7 +704,7 @@ Any UpdateDecoderV2::read_any() {
 std::span<const std::uint8_t> UpdateDecoderV2::read_buf() {
   return columns_->rest.read_var_bytes();
 }
-std::string UpdateDecoderV2::read_json() {
+JsonValue UpdateDecoderV2::read_json() {
   // Format values are nearly always true or null; print those without building an Any.
   Decoder& rest = columns_->rest;
   if (!rest.done()) {
@@ -707,18 +712,18 @@ std::string UpdateDecoderV2::read_json() {
     switch (probe.read_uint8()) {
       case 120:
         rest.read_uint8();
-        return "true";
+        return JsonValue{"true", nullptr};
       case 121:
         rest.read_uint8();
-        return "false";
+        return JsonValue{"false", nullptr};
       case 126:
         rest.read_uint8();
-        return "null";
+        return JsonValue{"null", nullptr};
       default:
         break;
     }
   }
-  return to_json(crdt::read_any(rest));
+  return JsonValue::of(crdt::read_any(rest));
 }
 
 std::string_view UpdateDecoderV2::read_key() {

@@ -48,8 +48,9 @@ class UpdateEncoderV1 {
   void write_len(std::uint64_t length);
   void write_any(const Any& value);
   void write_buf(std::span<const std::uint8_t> bytes);
-  /// Writes JSON text as Yjs's writeJSON writes the parsed value: v1 as the string itself.
-  void write_json(std::string_view json_text);
+  /// Writes a value as Yjs's writeJSON does: v1 as its JSON text (`exact`, the value when the
+  /// text loses something, is not needed: v1 is JSON.stringify's text).
+  void write_json(std::string_view json_text, const Any* exact = nullptr);
   void write_key(std::string_view key);
 
  private:
@@ -82,8 +83,8 @@ class UpdateEncoderV2 {
   void write_len(std::uint64_t length);
   void write_any(const Any& value);
   void write_buf(std::span<const std::uint8_t> bytes);
-  /// v2 writes the parsed JSON value as an `any`.
-  void write_json(std::string_view json_text);
+  /// v2 writes the value as an `any`: `exact` when given, else the parsed JSON text.
+  void write_json(std::string_view json_text, const Any* exact = nullptr);
   void write_key(std::string_view key);
 
  private:
@@ -112,9 +113,10 @@ class UpdateDecoderV1 {
   std::uint64_t read_len();
   Any read_any();
   std::span<const std::uint8_t> read_buf();
-  /// The JSON text of the value, printed as JSON.stringify(JSON.parse(stored text)) would print
-  /// it, which is what Yjs writes back; throws DecodeError when the text is not JSON.
-  std::string read_json();
+  /// The value of JSON.parse(stored text): its text as JSON.stringify prints it, which is what
+  /// Yjs writes back, and the exact value where that text loses it (-0, 1e999); throws
+  /// DecodeError when the text is not JSON.
+  JsonValue read_json();
   std::string_view read_key();
 
  private:
@@ -146,8 +148,8 @@ class UpdateDecoderV2 {
   std::uint64_t read_len();
   Any read_any();
   std::span<const std::uint8_t> read_buf();
-  /// The JSON text of the value: v2 stores an `any`, printed here as JSON.stringify would.
-  std::string read_json();
+  /// The value: v2 stores an `any`; its JSON text, and the value itself where that text loses it.
+  JsonValue read_json();
   std::string_view read_key();
 
  private:

@@ -365,7 +365,7 @@ class Walker {
   }
 
   std::string read_json() {
-    std::string text = d_.read_json();
+    std::string text = d_.read_json().json;
     Op op{Op::Kind::kJson};
     op.text = text;
     walk_.tape.push_back(op);
@@ -646,7 +646,7 @@ void read_call_sequence(const Bytes& bytes) {
   EXPECT_EQ(d.read_any(), (Any{Any::Object{{"x", Any{1.0}}}}));
   const auto buf = d.read_buf();
   EXPECT_EQ(Bytes(buf.begin(), buf.end()), (Bytes{1, 2}));
-  EXPECT_EQ(d.read_json(), R"({"j":[1.5]})");
+  EXPECT_EQ(d.read_json().json, R"({"j":[1.5]})");
   EXPECT_TRUE(d.rest().done());
 }
 
@@ -787,7 +787,7 @@ TEST(UpdateCodec, V1JsonIsReprintedAsJsonStringifyWould) {
   e.write_var_string(R"( { "a" : 1.50 , "b" : [ 1e2 ] } )");
   const Bytes bytes = e.take();
   UpdateDecoderV1 d(bytes);
-  EXPECT_EQ(d.read_json(), R"({"a":1.5,"b":[100]})");
+  EXPECT_EQ(d.read_json().json, R"({"a":1.5,"b":[100]})");
 }
 
 TEST(UpdateCodec, V2JsonLiteralsAndValuesRoundTrip) {
@@ -797,7 +797,7 @@ TEST(UpdateCodec, V2JsonLiteralsAndValuesRoundTrip) {
   for (const auto& text : texts) encoder.write_json(text);
   const Bytes bytes = encoder.to_bytes();
   UpdateDecoderV2 decoder(bytes);
-  for (const auto& text : texts) EXPECT_EQ(decoder.read_json(), text);
+  for (const auto& text : texts) EXPECT_EQ(decoder.read_json().json, text);
   EXPECT_TRUE(decoder.rest().done());
 }
 
