@@ -16,6 +16,11 @@ const dropInternetExplorerHacks = {
 
 export default defineConfig({
   base: '/static/',
+  resolve: {
+    // One copy of each, whoever imports it: two Yjs copies break `instanceof` checks between the
+    // editor binding and the provider (Yjs warns "Yjs was already imported").
+    dedupe: ['yjs', 'lib0', 'y-protocols', '@tiptap/pm', '@tiptap/core', '@tiptap/y-tiptap'],
+  },
   // Nothing is copied verbatim: every asset goes through the bundler and gets a hashed name.
   publicDir: false,
   build: {
@@ -27,12 +32,17 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     // Public pages must load fast on a slow phone: skip source maps in what we serve.
     sourcemap: false,
+    // The editor's chunk (TipTap, ProseMirror, Yjs: about 600 kB, 160 kB compressed) is fetched
+    // only by the document page; every other page loads the small entries alone.
+    chunkSizeWarningLimit: 800,
     rolldownOptions: {
       // Sass dominates the build time; Rolldown's note saying so on every build is noise.
       checks: { pluginTimings: false },
       input: {
         main: 'src/main.ts',
         styles: 'src/main.scss',
+        // A small loader on every page; the editor it imports loads only where a document is.
+        editor: 'src/editor/entry.ts',
       },
     },
   },

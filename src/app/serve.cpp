@@ -1,6 +1,7 @@
 #include "app/serve.hpp"
 
 #include "app/collab_routes.hpp"
+#include "app/document_routes.hpp"
 #include "app/migrations.hpp"
 #include "app/site_routes.hpp"
 #include "auth/signed_token.hpp"
@@ -42,11 +43,35 @@ http::ServerOptions server_options(const base::Settings& s) {
   return o;
 }
 
+// The request target with the value of any `token` query parameter replaced: collaboration
+// tokens travel in the URL (a WebSocket cannot send headers) and logs must not hold live ones.
+std::string redacted_target(std::string_view target) {
+  const std::size_t query = target.find('?');
+  if (query == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, query + 1));
+  std::string_view rest = target.substr(query + 1);
+  bool first = true;
+  while (true) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    if (!first) out += '&';
+    first = false;
+    if (pair.starts_with("token=")) {
+      out += "token=REDACTED";
+    } else {
+      out += pair;
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 void log_access(const http::AccessRecord& a) {
   double ms = std::chrono::duration<double, std::milli>(a.duration).count();
   log::info("http.access", {{"request_id", a.request.request_id},
                             {"method", a.request.method},
-                            {"path", a.request.target},
+                            {"path", redacted_target(a.request.target)},
                             {"route", a.request.route},
                             {"status", a.status},
                             {"bytes", a.response_bytes},
@@ -86,12 +111,17 @@ int serve(const base::Settings& settings) {
     return auth::load_or_create_server_key(c, collab::kTokenKeyName);
   });
   if (!token_key) return startup_failed("collaboration key", token_key.error());
+  const auth::TokenSigner document_tokens(*token_key);  // before the collab service takes the key
+  auto blobs = store::BlobStore::open(settings.data_dir);
+  if (!blobs) return startup_failed("blob store", blobs.error());
   collab::Service collab(**database, base::system_clock(), policy, std::move(*token_key),
                          collab::ServiceOptions{.unload_after = settings.collab_unload_after});
   http::Router router;
   Site site{*templates, *static_files, **database, metrics, policy};  // routes keep references to it
   add_site_routes(router, site);
   add_collab_routes(router, collab);
+  add_document_routes(router, DocumentSite{*templates, **database, base::system_clock(), policy,
+                                           document_tokens, *blobs});
 
   const http::Templates& pages = *templates;
   http::Server server(

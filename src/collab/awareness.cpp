@@ -77,7 +77,7 @@ Result<bool> Awareness::apply(std::span<const std::uint8_t> update, Owner owner)
                             limits_.max_clients_per_owner));
   }
 
-  bool changed = false;
+  bool accepted = false;
   for (const Entry& e : entries) {
     auto [it, inserted] = states_.try_emplace(e.client);
     State& state = it->second;
@@ -85,14 +85,15 @@ Result<bool> Awareness::apply(std::span<const std::uint8_t> update, Owner owner)
     const bool newer = inserted || state.clock < e.clock ||
                        (state.clock == e.clock && e.json == "null" && state.json != "null");
     if (!newer) continue;
-    changed = changed || state.json != e.json;
+    // Removing a client nobody announced tells nobody anything.
+    if (!(inserted && e.json == "null")) accepted = true;
     state.clock = e.clock;
     state.json = std::string(e.json);
     state.owner = owner;
   }
   // Removed states need not be kept: a later announcement from the same client has a higher clock.
   std::erase_if(states_, [](const auto& entry) { return entry.second.json == "null"; });
-  return changed;
+  return accepted;
 }
 
 std::optional<std::vector<std::uint8_t>> Awareness::encode_all() const {

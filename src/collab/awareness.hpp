@@ -31,7 +31,9 @@ class Awareness {
 
   /// Applies an awareness update from `owner`. invalid_input (applying nothing) when it is
   /// malformed, a state is not JSON or too large, or it would make `owner` announce more client
-  /// ids than the limit. Returns whether any state changed.
+  /// ids than the limit. Returns whether anything was accepted (a new state, a renewal with a
+  /// higher clock, a removal): only then is the update worth relaying. Echoes of states the
+  /// room already has, which y-websocket clients send back for every change they hear, are not.
   Result<bool> apply(std::span<const std::uint8_t> update, Owner owner);
   /// An update holding every current state, or nullopt when there are none.
   std::optional<std::vector<std::uint8_t>> encode_all() const;

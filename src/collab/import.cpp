@@ -177,16 +177,43 @@ std::string link_mark(const std::string& href) {
   return crdt::to_json(crdt::Any(crdt::Any::Object{{"href", crdt::Any(href)}}));
 }
 
+// Strict UTF-8 (RFC 3629): no overlong forms, surrogates or values beyond U+10FFFF.
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0, least = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, code = c & 0x1F, least = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, code = c & 0x0F, least = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, code = c & 0x07, least = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;  // cut short
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 Result<> check_input(std::string_view input) {
   if (input.size() > kMaxImportBytes) {
     return fail(ErrorKind::too_large, fmt::format("the file is {} bytes; the limit is {}",
                                                   input.size(), kMaxImportBytes));
   }
-  try {
-    (void)crdt::to_utf16(input);
-  } catch (const std::exception&) {
-    return fail(ErrorKind::invalid_input, "the file is not UTF-8 text");
-  }
+  if (!is_utf8(input)) return fail(ErrorKind::invalid_input, "the file is not UTF-8 text");
   return {};
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The collaboration schema: documents, their update logs, snapshots and named versions.
+// The collaboration schema: documents, their update logs, snapshots and named versions, comment
+// threads and uploaded images.
 
 #include "store/migrations.hpp"
 
@@ -8,7 +9,8 @@
 namespace agora::collab {
 
 /// collab's migrations, oldest first: 3 creates documents, document_updates,
-/// document_snapshots and document_versions.
+/// document_snapshots and document_versions; 4 adds comment_threads, comments and
+/// document_images.
 std::span<const store::Migration> migrations();
 
 }  // namespace agora::collab

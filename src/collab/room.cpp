@@ -69,6 +69,7 @@ void Room::join(const std::shared_ptr<Binding>& binding) {
       return;
     }
     doc_ = std::move(*loaded);
+    log::info("collab.room_loaded", {{"document", document_id_}});
   }
   idle_timer_.cancel();
   bindings_.push_back(binding);
@@ -103,6 +104,7 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
     refuse(binding, http::CloseCode::protocol_error, message.error().message);
     return;
   }
+  if (message->type != MessageType::awareness && !charge(*binding)) return;
   switch (message->type) {
     case MessageType::sync:
     case MessageType::sync_reply:
@@ -130,11 +132,14 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
       }
       break;
     case MessageType::awareness: {
-      auto changed = awareness_.apply(message->payload, binding.get());
-      if (!changed) {
-        refuse(binding, http::CloseCode::policy_violation, changed.error().message);
+      auto accepted = awareness_.apply(message->payload, binding.get());
+      if (!accepted) {
+        refuse(binding, http::CloseCode::policy_violation, accepted.error().message);
         return;
       }
+      // Echoes of what the room already has are neither charged nor relayed: relaying them
+      // would make every y-websocket client echo them again to everyone.
+      if (!*accepted || !charge(*binding)) return;
       // Relayed to everyone, the sender included: clients count their own echo as a sign of life.
       broadcast_awareness(message->payload);
       break;
@@ -152,6 +157,33 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
       // Tokens after joining, stateless messages, pings and statuses need no answer.
       break;
   }
+}
+
+bool Room::charge(Binding& binding) {
+  const auto now = std::chrono::steady_clock::now();
+  if (binding.refilled == std::chrono::steady_clock::time_point{}) {
+    binding.tokens = context_.message_burst;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - binding.refilled).count();
+    binding.tokens = std::min(context_.message_burst,
+                              binding.tokens + elapsed * context_.messages_per_second);
+  }
+  binding.refilled = now;
+  if (binding.tokens >= 1) {
+    binding.tokens -= 1;
+    return true;
+  }
+  const std::shared_ptr<Binding> self = [&] {
+    for (const auto& member : bindings_)
+      if (member.get() == &binding) return member;
+    return std::shared_ptr<Binding>();
+  }();
+  if (self) {
+    refuse(self, http::CloseCode::policy_violation,
+           fmt::format("too many messages: the limit is {} a second",
+                       static_cast<int>(context_.messages_per_second)));
+  }
+  return false;
 }
 
 void Room::handle_update(const std::shared_ptr<Binding>& binding,

@@ -44,6 +44,9 @@ struct Binding {
   std::int64_t organisation_id = 0;
   bool read_only = true;       // only touched on the room's strand once joined
   bool attached = false;       // counted in room->users; cleared on the strand when it leaves
+  // Rate limit on the strand: what the binding sends that costs the room work.
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled{};
 
   std::shared_ptr<Room> room;  // set (under mutex) when the registry hands it a room
 
@@ -59,6 +62,10 @@ struct RoomContext {
   const auth::Policy& policy;
   UpdateLog& log;
   Awareness::Limits awareness_limits;
+  /// Messages a binding may send per second, sustained and in one burst; echoes of presence the
+  /// room already has are free (y-websocket clients send one back for every change they hear).
+  double messages_per_second;
+  double message_burst;
   std::chrono::milliseconds unload_after;
   /// Called on the room's strand when the room is empty and may be unloaded, or broken.
   std::function<void(const std::shared_ptr<Room>&)> on_idle;
@@ -106,6 +113,8 @@ class Room : public std::enable_shared_from_this<Room> {
   int users = 0;
 
  private:
+  // Takes one message's cost from the binding's allowance; false when it has none left.
+  bool charge(Binding& binding);
   void handle_update(const std::shared_ptr<Binding>& binding, std::span<const std::uint8_t> update,
                      bool from_sync_step2);
   void on_durable(std::uint64_t sequence, const Result<std::int64_t>& outcome);

@@ -38,6 +38,11 @@ struct Session {
   bool closed = false;
 };
 
+// Every frame a socket sends costs a little before anyone looks at it, so the socket as a whole
+// has a coarse allowance this many times a binding's: it stops floods of frames that are
+// refused, echoed or queued, while each document's own limit (Room::charge) counts real work.
+constexpr double kFloodFactor = 10;
+
 std::optional<std::int64_t> parse_document_id(std::string_view text) {
   std::int64_t id = 0;
   if (text.empty() || text.size() > 18) return std::nullopt;
@@ -63,6 +68,8 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
                 policy,
                 log,
                 Awareness::Limits{.max_clients_per_owner = options.max_awareness_per_connection},
+                options.messages_per_second,
+                options.message_burst,
                 options.unload_after,
                 {},
                 {},
@@ -74,7 +81,7 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     auto session = std::make_shared<Session>();
     session->socket = socket;
     session->flavour = flavour;
-    session->tokens = options.message_burst;
+    session->tokens = options.message_burst * kFloodFactor;
     session->refilled = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(sessions_mutex);
@@ -93,7 +100,7 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     if (!take_token(*session)) {
       socket->close(http::CloseCode::policy_violation,
                     fmt::format("too many messages: the limit is {} a second",
-                                static_cast<int>(options.messages_per_second)));
+                                static_cast<int>(options.messages_per_second * kFloodFactor)));
       return;
     }
     if (session->flavour == Flavour::y_websocket) {
@@ -317,7 +324,7 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     if (it == rooms.end() || it->second != room) return;
     if (room->users == 0 || room->broken()) {
       rooms.erase(it);
-      log::debug("collab.room_unloaded", {{"document", room->document_id()}});
+      log::info("collab.room_unloaded", {{"document", room->document_id()}});
     }
   }
 
@@ -356,7 +363,8 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - session.refilled).count();
     session.refilled = now;
-    session.tokens = std::min(options.message_burst, session.tokens + elapsed * options.messages_per_second);
+    session.tokens = std::min(options.message_burst * kFloodFactor,
+                              session.tokens + elapsed * options.messages_per_second * kFloodFactor);
     if (session.tokens < 1) return false;
     session.tokens -= 1;
     return true;

@@ -21,7 +21,9 @@ struct ServiceOptions {
   std::chrono::milliseconds unload_after{30'000};
   /// How often grants are polled for changes; a revocation takes effect within this.
   std::chrono::milliseconds grant_poll{500};
-  /// Messages a socket may send per second, sustained, and in one burst.
+  /// Messages a socket may send per document per second, sustained, and in one burst, that cost
+  /// the room work (updates, sync requests, new presence); echoes of presence are free. The
+  /// socket as a whole may send ten times as many frames of any kind before it is cut off.
   double messages_per_second = 200;
   double message_burst = 1000;
   /// Awareness client ids one socket may announce per document.

@@ -229,8 +229,11 @@ class WsConnection : public WebSocketConnection,
 
   const Request& request() const override { return request_; }
 
-  // Called on the strand when the session ends: nothing may touch the stream afterwards.
+  // Called on the strand when the session ends: no new write starts afterwards.
   void detach() { open_ = false; }
+  // Whether a write is still in flight on the stream (checked on the strand before the stream,
+  // a local of run_websocket, goes away).
+  bool writing() const { return writing_; }
 
  private:
   struct Outgoing {
@@ -327,6 +330,17 @@ awaitable<void> run_websocket(Server::Impl& s, Stream stream, BeastRequest upgra
     handler->on_message(connection, std::move(message), socket.got_binary());
   }
   connection->detach();
+  // A write may still be under way; the stream must outlive it. Closing the socket makes it
+  // finish at once with an error.
+  if (connection->writing()) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(socket).socket().close(ignored);
+    asio::steady_timer wait(control->strand);
+    while (connection->writing()) {
+      wait.expires_after(std::chrono::milliseconds(5));
+      co_await wait.async_wait(kNoThrow);
+    }
+  }
   control->close_websocket = nullptr;
   control->cancel_io = nullptr;
   s.metrics.websocket_closed();

@@ -1,0 +1,608 @@
+#include "app/document_routes.hpp"
+
+#include "app/site_routes.hpp"
+#include "auth/directory_store.hpp"
+#include "auth/grant_store.hpp"
+#include "base/logging.hpp"
+#include "collab/comment_store.hpp"
+#include "collab/document_content.hpp"
+#include "collab/document_store.hpp"
+#include "collab/export.hpp"
+#include "collab/image_store.hpp"
+#include "collab/service.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <map>
+#include <variant>
+
+namespace agora::app {
+
+namespace {
+
+namespace log = base::log;
+namespace json = boost::json;
+
+// --- who may do what ----------------------------------------------------------------------------
+
+// What the person a token names may do with one document, as the policy decided.
+struct Access {
+  auth::Person person;
+  std::string organisation_name;
+  collab::Document document;
+  std::optional<auth::Role> role;
+  bool can_comment = false;
+  bool can_edit = false;
+};
+
+// Why a request was refused: the status, the server's words (JSON answers and logs) and the
+// catalogue key of what the page tells the reader to do (empty: use the generic error page).
+struct Denial {
+  int status = 403;
+  std::string message;
+  std::string_view page_reason;
+};
+
+using AccessOrDenial = std::variant<Access, Denial>;
+
+// A document id as it appears in a path: a positive decimal number.
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t value = 0;
+  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+// The token of an `Authorization: Bearer T` header, or empty.
+std::string bearer_token(const http::Request& request) {
+  std::string_view header = request.headers.get("Authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (header.size() <= kScheme.size()) return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(kScheme[i])))
+      return {};
+  }
+  header.remove_prefix(kScheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  return std::string(header);
+}
+
+std::string_view verb_of(std::string_view action) {
+  if (action == auth::kDocumentComment) return "comment on";
+  if (action == auth::kDocumentEdit) return "change";
+  return "read";
+}
+
+// The one access check every document route makes: the token must be genuine, unexpired and
+// for this document; the person it names must exist; and auth::Policy must allow `action` on the
+// document with the role the grant store records for them now (a revoked grant wins over a
+// token that has not yet expired).
+AccessOrDenial check_access(const DocumentSite& site, const http::Request& request,
+                            std::string_view token, std::int64_t document_id,
+                            std::string_view action) {
+  if (token.empty()) {
+    return Denial{403,
+                  "no token: open the document from a link with ?token=, or send "
+                  "Authorization: Bearer TOKEN",
+                  "document.denied.no_token"};
+  }
+  auto claims = site.tokens.verify(token, collab::kTokenPurpose, site.clock.now());
+  if (!claims) {
+    return Denial{403, fmt::format("{}; ask for a new link", claims.error().message),
+                  "document.denied.bad_token"};
+  }
+  if (claims->resource_id != std::to_string(document_id)) {
+    return Denial{403, "the token is for another document", "document.denied.bad_token"};
+  }
+
+  struct Facts {
+    std::optional<collab::Document> document;
+    std::optional<auth::Person> person;
+    std::string organisation_name;
+    std::optional<auth::Role> role;
+  };
+  auto facts = site.database.with_connection([&](store::Connection& c) -> Result<Facts> {
+    Facts f;
+    auto document = collab::DocumentStore(c, site.clock).find(document_id);
+    if (!document) return document.error();
+    f.document = std::move(*document);
+    auth::DirectoryStore directory(c, site.clock);
+    auto person = directory.find_person(claims->person_id);
+    if (!person) return person.error();
+    f.person = std::move(*person);
+    if (f.person) {
+      auto organisation = directory.find_organisation(f.person->organisation_id);
+      if (!organisation) return organisation.error();
+      if (*organisation) f.organisation_name = (*organisation)->name;
+    }
+    auto role = auth::GrantStore(c, site.clock).role_of(claims->person_id, "document", document_id);
+    if (!role) return role.error();
+    f.role = *role;
+    return f;
+  });
+  if (!facts) {
+    log::warn("document.access_check_failed", {{"error", facts.error().message}});
+    return Denial{503, "the server could not check your access; try again in a moment", {}};
+  }
+  if (!facts->document) return Denial{404, fmt::format("there is no document {}", document_id), {}};
+  if (!facts->person) {
+    return Denial{403, "the token names someone who no longer exists",
+                  "document.denied.bad_token"};
+  }
+
+  const auto principal = auth::Principal::person(facts->person->id, facts->person->organisation_id,
+                                                 request.remote_address);
+  const auth::Resource resource{"document", std::to_string(document_id), facts->role};
+  if (auto decision = site.policy.check(principal, action, resource); !decision) {
+    return Denial{403,
+                  fmt::format("you may not {} this document ({})", verb_of(action),
+                              decision.reason),
+                  "document.denied.no_access"};
+  }
+  Access access;
+  access.person = std::move(*facts->person);
+  access.organisation_name = std::move(facts->organisation_name);
+  access.document = std::move(*facts->document);
+  access.role = facts->role;
+  access.can_comment = static_cast<bool>(site.policy.check(principal, auth::kDocumentComment, resource));
+  access.can_edit = static_cast<bool>(site.policy.check(principal, auth::kDocumentEdit, resource));
+  return access;
+}
+
+// --- JSON answers -----------------------------------------------------------------------------
+
+http::Response json_response(const json::value& body, int status = 200) {
+  auto response = http::Response::json(json::serialize(body), status);
+  response.headers.set("Cache-Control", "no-store");
+  return response;
+}
+
+http::Response json_error(const http::Request& request, int status, std::string_view message) {
+  return json_response(
+      json::object{{"error", json::object{{"status", status},
+                                          {"message", message},
+                                          {"request_id", request.request_id}}}},
+      status);
+}
+
+int status_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_input:
+      return 400;
+    case ErrorKind::permission_denied:
+      return 403;
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::too_large:
+      return 413;
+    case ErrorKind::unavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+http::Response json_failure(const http::Request& request, const Error& error) {
+  const int status = status_of(error.kind);
+  if (status >= 500) {
+    log::error("document.request_failed",
+               {{"request_id", request.request_id}, {"error", error.message}});
+    return json_error(request, status, "the server could not do this; try again in a moment");
+  }
+  return json_error(request, status, error.message);
+}
+
+// Names of the people a list of threads mentions, looked up once each.
+class PeopleNames {
+ public:
+  PeopleNames(store::Connection& connection, const base::Clock& clock)
+      : directory_(connection, clock) {}
+
+  // {"id", "name", "organisation"} of the person, or null once they have been erased.
+  Result<json::value> person(std::optional<std::int64_t> id) {
+    if (!id) return json::value(nullptr);
+    if (auto it = known_.find(*id); it != known_.end()) return it->second;
+    auto person = directory_.find_person(*id);
+    if (!person) return person.error();
+    json::value value(nullptr);
+    if (*person) {
+      std::string organisation;
+      auto found = directory_.find_organisation((*person)->organisation_id);
+      if (!found) return found.error();
+      if (*found) organisation = (*found)->name;
+      value = json::object{{"id", *id},
+                           {"name", (*person)->display_name},
+                           {"organisation", organisation}};
+    }
+    known_.emplace(*id, value);
+    return value;
+  }
+
+ private:
+  auth::DirectoryStore directory_;
+  std::map<std::int64_t, json::value> known_;
+};
+
+Result<json::value> thread_json(const collab::CommentThread& thread, PeopleNames& names) {
+  json::array comments;
+  for (const collab::Comment& comment : thread.comments) {
+    auto author = names.person(comment.author_id);
+    if (!author) return author.error();
+    comments.push_back(json::object{{"id", comment.id},
+                                    {"body", comment.body},
+                                    {"created_at", base::to_unix_millis(comment.created_at)},
+                                    {"author", *author}});
+  }
+  auto author = names.person(thread.author_id);
+  if (!author) return author.error();
+  auto resolved_by = names.person(thread.resolved_by);
+  if (!resolved_by) return resolved_by.error();
+  json::value resolved_at(nullptr);
+  if (thread.resolved_at) resolved_at = base::to_unix_millis(*thread.resolved_at);
+  return json::object{{"id", thread.id},
+                      {"anchor_start", thread.anchor_start},
+                      {"anchor_end", thread.anchor_end},
+                      {"quote", thread.quote},
+                      {"created_at", base::to_unix_millis(thread.created_at)},
+                      {"author", *author},
+                      {"resolved", thread.resolved()},
+                      {"resolved_at", resolved_at},
+                      {"resolved_by", *resolved_by},
+                      {"comments", std::move(comments)}};
+}
+
+// The request body as a JSON object whose `fields` are all text.
+Result<std::map<std::string, std::string>> text_fields(const http::Request& request,
+                                                       std::initializer_list<std::string_view> fields) {
+  std::string wanted;
+  for (std::string_view field : fields) wanted += (wanted.empty() ? "" : ", ") + std::string(field);
+  const auto refuse = [&] {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("send a JSON object with {} as text", wanted));
+  };
+  boost::system::error_code ec;
+  const json::value body = json::parse(request.body, ec);
+  if (ec || !body.is_object()) return refuse();
+  std::map<std::string, std::string> out;
+  for (std::string_view field : fields) {
+    const json::value* value = body.get_object().if_contains(field);
+    if (value == nullptr || !value->is_string()) return refuse();
+    out.emplace(field, std::string(value->get_string()));
+  }
+  return out;
+}
+
+// An unsafe request made by another site's page is refused. The bearer token already keeps other
+// sites out (they cannot set the header), but DESIGN.md asks every unsafe request to have its
+// Origin checked, and this costs nothing.
+bool from_this_site(const http::Request& request) {
+  const std::string_view origin = request.headers.get("Origin");
+  if (origin.empty()) return true;  // not sent by a browser
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  return origin.substr(scheme_end + 3) == request.headers.get("Host");
+}
+
+// An API route: checks the Origin of unsafe requests and access for `action`, then runs `body`.
+using ApiBody = std::function<Result<http::Response>(const http::Request&, const Access&)>;
+
+http::Handler api_route(const DocumentSite& site, std::string_view action, ApiBody body) {
+  return [site, action = std::string(action), body = std::move(body)](http::Request& request) {
+    if (request.method != "GET" && request.method != "HEAD" && !from_this_site(request))
+      return json_error(request, 403, "requests from other sites are refused");
+    const auto document_id = parse_id(request.param("id"));
+    if (!document_id) return json_error(request, 404, "there is no such document");
+    AccessOrDenial checked =
+        check_access(site, request, bearer_token(request), *document_id, action);
+    if (const auto* denial = std::get_if<Denial>(&checked))
+      return json_error(request, denial->status, denial->message);
+    auto response = body(request, std::get<Access>(checked));
+    if (!response) return json_failure(request, response.error());
+    return std::move(*response);
+  };
+}
+
+std::optional<std::int64_t> thread_param(const http::Request& request) {
+  return parse_id(request.param("thread"));
+}
+
+// --- the page ---------------------------------------------------------------------------------
+
+// Each person's colour for their caret and in the list of who is here. Every one carries white
+// text at 4.5:1 or more (WCAG 2.2 AA), so names on carets stay readable.
+constexpr std::array<std::string_view, 12> kPersonColours{
+    "#1d70b8", "#00703c", "#4c2c92", "#b3261e", "#912b88", "#6f3c00",
+    "#005a6e", "#505a5f", "#003078", "#a4005b", "#5a5a00", "#8c4a00"};
+
+std::string_view colour_for(std::int64_t person_id) {
+  return kPersonColours[static_cast<std::size_t>(person_id) % kPersonColours.size()];
+}
+
+std::string_view role_message_key(const Access& access) {
+  if (access.can_edit) return "document.role.editor";
+  if (access.can_comment) return "document.role.commenter";
+  return "document.role.viewer";
+}
+
+// The exported HTML links uploaded images by their URL alone, which an <img> cannot fetch without
+// the token (until sign-in brings a cookie). For the page shown without JavaScript, the token of
+// the page's own address is added to those links, and only to those.
+std::string with_image_tokens(std::string html, std::int64_t document_id, std::string_view token) {
+  const std::string prefix = fmt::format("src=\"/documents/{}/images/", document_id);
+  const std::string suffix = "?token=" + http::escape_html(token);
+  std::size_t at = 0;
+  while ((at = html.find(prefix, at)) != std::string::npos) {
+    const std::size_t id_start = at + prefix.size();
+    const std::size_t quote = html.find('"', id_start);
+    if (quote == std::string::npos) break;
+    if (store::is_blob_id(std::string_view(html).substr(id_start, quote - id_start))) {
+      html.insert(quote, suffix);
+      at = quote + suffix.size();
+    } else {
+      at = quote;
+    }
+  }
+  return html;
+}
+
+http::PageContext page_context(const DocumentSite& site, const http::Request& request,
+                               std::string title) {
+  http::PageContext context;
+  context.language = std::string(http::choose_language(request));
+  context.request_id = request.request_id;
+  context.current_path = request.path;
+  context.title = std::move(title);
+  context.breadcrumbs = {
+      {site.templates.message(context.language, "layout.nav.workspace"), "/workspace"},
+      {context.title, ""}};
+  return context;
+}
+
+http::Response private_page(std::string body, int status) {
+  auto response = http::Response::html(std::move(body), status);
+  // The page carries the person's token: keep it out of caches and out of Referer headers.
+  response.headers.set("Cache-Control", "no-store");
+  response.headers.set("Referrer-Policy", "no-referrer");
+  return response;
+}
+
+http::Response denied_page(const DocumentSite& site, const http::Request& request,
+                           const Denial& denial) {
+  if (denial.page_reason.empty())
+    return error_page(site.templates, request, denial.status, denial.message);
+  const std::string language(http::choose_language(request));
+  http::PageContext context;
+  context.language = language;
+  context.request_id = request.request_id;
+  context.current_path = request.path;
+  context.title = site.templates.message(language, "document.denied.heading");
+  json::object data{{"denied", true},
+                    {"denied_reason", site.templates.message(language, denial.page_reason)}};
+  return private_page(site.templates.render_page("document", data, context), denial.status);
+}
+
+http::Response document_page(const DocumentSite& site, http::Request& request) {
+  const auto document_id = parse_id(request.param("id"));
+  if (!document_id) return error_page(site.templates, request, 404, "there is no such document");
+  const std::string token = request.query_param("token").value_or("");
+  AccessOrDenial checked = check_access(site, request, token, *document_id, auth::kDocumentRead);
+  if (const auto* denial = std::get_if<Denial>(&checked)) return denied_page(site, request, *denial);
+  const Access& access = std::get<Access>(checked);
+
+  auto doc = collab::load_doc(site.database, site.clock, *document_id);
+  if (!doc) {
+    log::error("document.load_failed", {{"document", *document_id}, {"error", doc.error().message}});
+    return error_page(site.templates, request, 500, "the document could not be loaded");
+  }
+  auto html = collab::export_as(**doc, "html");
+  if (!html) {
+    log::error("document.export_failed", {{"document", *document_id}, {"error", html.error().message}});
+    return error_page(site.templates, request, 500, "the document could not be shown");
+  }
+
+  const std::string language(http::choose_language(request));
+  const bool read_only = !access.can_edit;
+  json::object data{
+      {"denied", false},
+      {"document_id", std::to_string(*document_id)},
+      {"person_id", std::to_string(access.person.id)},
+      {"document_title", access.document.title},
+      {"token", token},
+      {"websocket_path", kCollabWebSocketPath},
+      {"user_name", access.person.display_name},
+      {"organisation_name", access.organisation_name},
+      {"user_colour", colour_for(access.person.id)},
+      {"read_only", read_only ? "true" : "false"},
+      {"can_comment", access.can_comment ? "true" : "false"},
+      {"is_read_only", read_only},
+      {"role_label", site.templates.message(language, role_message_key(access))},
+      {"has_content", !html->empty()},
+      {"content_html", with_image_tokens(std::move(*html), *document_id, token)},
+  };
+  auto context = page_context(site, request, access.document.title);
+  return private_page(site.templates.render_page("document", data, context), 200);
+}
+
+// --- images -----------------------------------------------------------------------------------
+
+Result<http::Response> upload_image(const DocumentSite& site, const http::Request& request,
+                                    const Access& access) {
+  auto type = collab::check_image(request.headers.get("Content-Type"), request.body);
+  if (!type) return type.error();
+  auto blob_id = site.blobs.put(request.body);
+  if (!blob_id) return blob_id.error();
+  AGORA_TRY(site.database.with_connection([&](store::Connection& c) {
+    return collab::ImageStore(c, site.clock)
+        .record(access.document.id, *blob_id, *type, access.person.id);
+  }));
+  return json_response(
+      json::object{{"url", fmt::format("/documents/{}/images/{}", access.document.id, *blob_id)}},
+      201);
+}
+
+http::Response image(const DocumentSite& site, http::Request& request) {
+  const auto document_id = parse_id(request.param("id"));
+  const std::string blob_id(request.param("blob"));
+  if (!document_id || !store::is_blob_id(blob_id))
+    return error_page(site.templates, request, 404, "there is no such image");
+  // The editor fetches images with the Authorization header; the page without JavaScript links
+  // them with ?token=, since an <img> cannot send a header.
+  std::string token = bearer_token(request);
+  if (token.empty()) token = request.query_param("token").value_or("");
+  AccessOrDenial checked = check_access(site, request, token, *document_id, auth::kDocumentRead);
+  if (const auto* denial = std::get_if<Denial>(&checked))
+    return error_page(site.templates, request, denial->status, denial->message);
+
+  auto found = site.database.with_connection([&](store::Connection& c) {
+    return collab::ImageStore(c, site.clock).find(*document_id, blob_id);
+  });
+  if (!found) {
+    log::error("document.image_lookup_failed", {{"error", found.error().message}});
+    return error_page(site.templates, request, 503, "the image could not be looked up");
+  }
+  if (!*found) return error_page(site.templates, request, 404, "there is no such image");
+  auto bytes = site.blobs.get(blob_id);
+  if (!bytes) {
+    log::error("document.image_read_failed", {{"blob", blob_id}, {"error", bytes.error().message}});
+    return error_page(site.templates, request, 500, "the image could not be read");
+  }
+  auto response = http::Response::with(200, (*found)->content_type, std::move(*bytes));
+  response.headers.set("X-Content-Type-Options", "nosniff");
+  response.headers.set("Content-Disposition", "inline");
+  // Private: reading it needed a token; the bytes never change under their hash.
+  response.headers.set("Cache-Control", "private, max-age=3600");
+  return response;
+}
+
+// --- comments ---------------------------------------------------------------------------------
+
+Result<http::Response> thread_answer(const DocumentSite& site, std::int64_t document_id,
+                                     std::int64_t thread_id, int status) {
+  return site.database.with_connection([&](store::Connection& c) -> Result<http::Response> {
+    auto thread = collab::CommentStore(c, site.clock).thread(document_id, thread_id);
+    if (!thread) return thread.error();
+    if (!*thread)
+      return fail(ErrorKind::not_found, fmt::format("there is no comment thread {}", thread_id));
+    PeopleNames names(c, site.clock);
+    auto body = thread_json(**thread, names);
+    if (!body) return body.error();
+    return json_response(json::object{{"thread", std::move(*body)}}, status);
+  });
+}
+
+Result<http::Response> list_threads(const DocumentSite& site, const Access& access) {
+  return site.database.with_connection([&](store::Connection& c) -> Result<http::Response> {
+    auto threads = collab::CommentStore(c, site.clock).threads(access.document.id);
+    if (!threads) return threads.error();
+    PeopleNames names(c, site.clock);
+    json::array list;
+    for (const collab::CommentThread& thread : *threads) {
+      auto item = thread_json(thread, names);
+      if (!item) return item.error();
+      list.push_back(std::move(*item));
+    }
+    return json_response(json::object{{"threads", std::move(list)},
+                                      {"can_comment", access.can_comment}});
+  });
+}
+
+Result<http::Response> start_thread(const DocumentSite& site, const http::Request& request,
+                                    const Access& access) {
+  auto fields = text_fields(request, {"anchor_start", "anchor_end", "quote", "body"});
+  if (!fields) return fields.error();
+  collab::NewThread thread{(*fields)["anchor_start"], (*fields)["anchor_end"], (*fields)["quote"],
+                           (*fields)["body"]};
+  auto started = site.database.transaction([&](store::Connection& c) {
+    return collab::CommentStore(c, site.clock).start_thread(access.document.id, access.person.id, thread);
+  });
+  if (!started) return started.error();
+  return thread_answer(site, access.document.id, started->id, 201);
+}
+
+Result<http::Response> reply(const DocumentSite& site, const http::Request& request,
+                             const Access& access) {
+  const auto thread_id = thread_param(request);
+  if (!thread_id) return fail(ErrorKind::not_found, "there is no such comment thread");
+  auto fields = text_fields(request, {"body"});
+  if (!fields) return fields.error();
+  auto added = site.database.transaction([&](store::Connection& c) {
+    return collab::CommentStore(c, site.clock)
+        .reply(access.document.id, *thread_id, access.person.id, (*fields)["body"]);
+  });
+  if (!added) return added.error();
+  return thread_answer(site, access.document.id, *thread_id, 201);
+}
+
+Result<http::Response> set_resolved(const DocumentSite& site, const http::Request& request,
+                                    const Access& access, bool resolved) {
+  const auto thread_id = thread_param(request);
+  if (!thread_id) return fail(ErrorKind::not_found, "there is no such comment thread");
+  auto changed = site.database.transaction([&](store::Connection& c) {
+    return collab::CommentStore(c, site.clock)
+        .set_resolved(access.document.id, *thread_id, access.person.id, resolved);
+  });
+  if (!changed) return changed.error();
+  return thread_answer(site, access.document.id, *thread_id, 200);
+}
+
+}  // namespace
+
+void add_document_routes(http::Router& router, const DocumentSite& site) {
+  // Every route here authenticates by token and its handler asks auth::Policy (check_access) for
+  // the document action it performs. The router's authorize middleware lets only public actions
+  // through for anonymous principals, so the routes are registered under kCollabConnect: "the
+  // route authenticates by token; the handler asks the policy".
+  const std::string action(auth::kCollabConnect);
+
+  router.add("GET", "/documents/{id}",
+             [site](http::Request& request) { return document_page(site, request); },
+             {.action = action});
+  router.add("GET", "/documents/{id}/images/{blob}",
+             [site](http::Request& request) { return image(site, request); }, {.action = action});
+
+  router.add("GET", "/api/documents/{id}/comments",
+             api_route(site, auth::kDocumentRead,
+                       [site](const http::Request&, const Access& access) {
+                         return list_threads(site, access);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/comments",
+             api_route(site, auth::kDocumentComment,
+                       [site](const http::Request& request, const Access& access) {
+                         return start_thread(site, request, access);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/comments/{thread}/replies",
+             api_route(site, auth::kDocumentComment,
+                       [site](const http::Request& request, const Access& access) {
+                         return reply(site, request, access);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/comments/{thread}/resolve",
+             api_route(site, auth::kDocumentComment,
+                       [site](const http::Request& request, const Access& access) {
+                         return set_resolved(site, request, access, true);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/comments/{thread}/reopen",
+             api_route(site, auth::kDocumentComment,
+                       [site](const http::Request& request, const Access& access) {
+                         return set_resolved(site, request, access, false);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/images",
+             api_route(site, auth::kDocumentEdit,
+                       [site](const http::Request& request, const Access& access) {
+                         return upload_image(site, request, access);
+                       }),
+             {.action = action, .body_limit = collab::kMaxImageBytes});
+}
+
+}  // namespace agora::app
