@@ -37,6 +37,14 @@ bool holds_everything_in(const crdt::Doc& doc, std::span<const std::uint8_t> upd
 
 }  // namespace
 
+void send_denial(Binding& binding, std::string_view reason) {
+  send_frame(binding, permission_denied_frame(binding.flavour, binding.document, reason));
+  if (binding.flavour == Flavour::y_websocket) {
+    binding.socket->close(http::CloseCode::policy_violation, close_reason(reason));
+  }
+  binding.mark_closed();
+}
+
 void send_frame(const Binding& binding, std::string frame) {
   binding.socket->send(std::move(frame), true);
 }
@@ -314,10 +322,7 @@ void Room::broadcast_awareness(std::span<const std::uint8_t> update) {
 }
 
 void Room::leave(const std::shared_ptr<Binding>& binding) {
-  {
-    std::lock_guard lock(binding->mutex);
-    binding->state = Binding::State::closed;
-  }
+  binding->mark_closed();
   remove(binding);
 }
 
@@ -334,15 +339,7 @@ void Room::remove(const std::shared_ptr<Binding>& binding) {
 }
 
 void Room::deny(const std::shared_ptr<Binding>& binding, std::string_view reason) {
-  send_frame(*binding, permission_denied_frame(binding->flavour, binding->document, reason));
-  if (binding->flavour == Flavour::y_websocket) {
-    binding->socket->close(http::CloseCode::policy_violation, close_reason(reason));
-  }
-  {
-    std::lock_guard lock(binding->mutex);
-    binding->state = Binding::State::closed;
-    binding->early.clear();
-  }
+  send_denial(*binding, reason);
   remove(binding);
   context_.on_dropped(binding);
 }
@@ -353,11 +350,7 @@ void Room::refuse(const std::shared_ptr<Binding>& binding, http::CloseCode code,
     send_frame(*binding, close_frame(binding->document, close_reason(reason)));
   }
   binding->socket->close(code, close_reason(reason));
-  {
-    std::lock_guard lock(binding->mutex);
-    binding->state = Binding::State::closed;
-    binding->early.clear();
-  }
+  binding->mark_closed();
   remove(binding);
 }
 

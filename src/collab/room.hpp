@@ -53,6 +53,13 @@ struct Binding {
   std::mutex mutex;            // guards state and early
   State state = State::authorising;
   std::deque<std::string> early;
+
+  /// Marks the binding closed and drops the frames that waited: nothing more is handled.
+  void mark_closed() {
+    std::lock_guard lock(mutex);
+    state = State::closed;
+    early.clear();
+  }
 };
 
 /// What every room shares: the database, the log, the policy and the limits.
@@ -141,6 +148,9 @@ class Room : public std::enable_shared_from_this<Room> {
   std::deque<std::pair<std::uint64_t, std::function<void()>>> waiting_for_durable_;
 };
 
+/// Tells the binding's client that it may not open the document (a y-websocket socket, which
+/// carries only that document, is also closed) and marks the binding closed.
+void send_denial(Binding& binding, std::string_view reason);
 /// Sends `frame` (binary) to the binding's socket.
 void send_frame(const Binding& binding, std::string frame);
 /// Cuts `reason` to what a WebSocket close frame carries (123 bytes), at a UTF-8 boundary.

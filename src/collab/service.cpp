@@ -212,11 +212,10 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
   }
 
   void leave(const std::shared_ptr<Binding>& binding) {
+    binding->mark_closed();
     std::shared_ptr<Room> room;
     {
       std::lock_guard lock(binding->mutex);
-      binding->state = Binding::State::closed;
-      binding->early.clear();
       room = binding->room;
     }
     // Without a room yet, the authorisation under way sees `closed` and lets go itself.
@@ -241,15 +240,7 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
 
   void authorise(const std::shared_ptr<Binding>& binding, const std::string& token) {
     auto refuse = [&](std::string_view reason) {
-      send_frame(*binding, permission_denied_frame(binding->flavour, binding->document, reason));
-      if (binding->flavour == Flavour::y_websocket) {
-        binding->socket->close(http::CloseCode::policy_violation, close_reason(reason));
-      }
-      {
-        std::lock_guard lock(binding->mutex);
-        binding->state = Binding::State::closed;
-        binding->early.clear();
-      }
+      send_denial(*binding, reason);
       forget(binding);
     };
     auto claims = signer.verify(token, kTokenPurpose, clock.now());

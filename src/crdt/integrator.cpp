@@ -52,27 +52,6 @@ struct Resolved {
   const Item* parent_sub_source = nullptr;
 };
 
-constexpr std::uint8_t kGcRef = 0;
-constexpr std::uint8_t kSkipRef = 10;
-constexpr std::uint8_t kOriginBit = 0x80;
-constexpr std::uint8_t kRightOriginBit = 0x40;
-constexpr std::uint8_t kParentSubBit = 0x20;
-constexpr std::uint8_t kContentMask = 0x1f;
-
-std::string describe(Id id) {
-  return "(" + std::to_string(id.client) + ", " + std::to_string(id.clock) + ")";
-}
-
-// As in structs.cpp: a struct can only name its own client's earlier units.
-void check_own_reference(Id id, Id ref, const char* what) {
-  if (ref.client == id.client && ref.clock >= id.clock)
-    throw DecodeError("item " + describe(id) + " names its own client's later unit " +
-                      describe(ref) + " as its " + what);
-  if (ref.client > kMaxSafeInteger || ref.clock > kMaxSafeInteger)
-    throw DecodeError("item " + describe(id) + " names " + what + " " + describe(ref) +
-                      ", beyond 2^53");
-}
-
 // Writes a struct that was not integrated, as DecodedStruct::write does with offset 0.
 template <typename Encoder>
 void write_ref(Encoder& encoder, const StructRef& ref, const std::vector<std::string>& roots) {

@@ -4,31 +4,18 @@
 
 namespace agora::crdt {
 
-namespace {
-
-constexpr std::uint8_t kGcRef = 0;
-constexpr std::uint8_t kSkipRef = 10;
-constexpr std::uint8_t kOriginBit = 0x80;
-constexpr std::uint8_t kRightOriginBit = 0x40;
-constexpr std::uint8_t kParentSubBit = 0x20;
-constexpr std::uint8_t kContentMask = 0x1f;
-
 std::string describe(Id id) {
   return "(" + std::to_string(id.client) + ", " + std::to_string(id.clock) + ")";
 }
 
-// A struct can only name units that existed when it was created; for its own client those are
-// the clocks before its own. Anything else is a forged update (and would make Yjs throw).
-void check_own_reference(const DecodedStruct& s, Id ref, const char* what) {
-  if (ref.client == s.id.client && ref.clock >= s.id.clock)
-    throw DecodeError("item " + describe(s.id) + " names its own client's later unit " +
+void check_own_reference(Id id, Id ref, const char* what) {
+  if (ref.client == id.client && ref.clock >= id.clock)
+    throw DecodeError("item " + describe(id) + " names its own client's later unit " +
                       describe(ref) + " as its " + what);
   if (ref.client > kMaxSafeInteger || ref.clock > kMaxSafeInteger)
-    throw DecodeError("item " + describe(s.id) + " names " + what + " " + describe(ref) +
+    throw DecodeError("item " + describe(id) + " names " + what + " " + describe(ref) +
                       ", beyond 2^53");
 }
-
-}  // namespace
 
 template <typename Encoder>
 void DecodedStruct::write(Encoder& encoder, std::uint64_t offset) const {
@@ -122,11 +109,11 @@ void read_client_structs_into(Decoder& decoder, std::uint64_t max_structs,
         s.has_right_origin = info & kRightOriginBit;
         if (s.has_origin) {
           s.origin = decoder.read_left_id();
-          check_own_reference(s, s.origin, "origin");
+          check_own_reference(s.id, s.origin, "origin");
         }
         if (s.has_right_origin) {
           s.right_origin = decoder.read_right_id();
-          check_own_reference(s, s.right_origin, "right origin");
+          check_own_reference(s.id, s.right_origin, "right origin");
         }
         if (!s.has_origin && !s.has_right_origin) {
           if (decoder.read_parent_info()) {
@@ -135,7 +122,7 @@ void read_client_structs_into(Decoder& decoder, std::uint64_t max_structs,
           } else {
             s.parent.kind = ParentRef::Kind::item;
             s.parent.item = decoder.read_left_id();
-            check_own_reference(s, s.parent.item, "parent");
+            check_own_reference(s.id, s.parent.item, "parent");
           }
           if (info & kParentSubBit) {
             s.has_parent_sub = true;

@@ -13,6 +13,21 @@
 
 namespace agora::crdt {
 
+/// The info byte of a struct (Item.write): its content kind in the low bits, flags above.
+inline constexpr std::uint8_t kGcRef = 0;
+inline constexpr std::uint8_t kSkipRef = 10;
+inline constexpr std::uint8_t kOriginBit = 0x80;
+inline constexpr std::uint8_t kRightOriginBit = 0x40;
+inline constexpr std::uint8_t kParentSubBit = 0x20;
+inline constexpr std::uint8_t kContentMask = 0x1f;
+
+/// "(client, clock)", for error messages.
+std::string describe(Id id);
+/// Throws DecodeError unless `ref` (an origin or parent of the struct `id`) names a unit that
+/// existed when the struct was made: for its own client, an earlier clock; for any, below 2^53.
+/// Anything else is a forged update (and would make Yjs throw).
+void check_own_reference(Id id, Id ref, const char* what);
+
 /// What an item names as its parent when neither origin is present.
 struct ParentRef {
   enum class Kind : std::uint8_t { none, root, item };
