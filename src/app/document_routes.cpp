@@ -15,8 +15,12 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <functional>
 #include <map>
+#include <optional>
+#include <string>
 #include <variant>
 
 namespace agora::app {
@@ -78,10 +82,10 @@ std::string_view verb_of(std::string_view action) {
   return "read";
 }
 
-// The one access check every document route makes: the token must be genuine, unexpired and
-// for this document; the person it names must exist; and auth::Policy must allow `action` on the
-// document with the role the grant store records for them now (a revoked grant wins over a
-// token that has not yet expired).
+// The one access check every document route makes: the token must be genuine and unexpired;
+// the document must exist (404) and be the one the token is for; the person it names must exist;
+// and auth::Policy must allow `action` on the document with the role the grant store records for
+// them now (a revoked grant wins over a token that has not yet expired).
 AccessOrDenial check_access(const DocumentSite& site, const http::Request& request,
                             std::string_view token, std::int64_t document_id,
                             std::string_view action) {
@@ -95,9 +99,6 @@ AccessOrDenial check_access(const DocumentSite& site, const http::Request& reque
   if (!claims) {
     return Denial{403, fmt::format("{}; ask for a new link", claims.error().message),
                   "document.denied.bad_token"};
-  }
-  if (claims->resource_id != std::to_string(document_id)) {
-    return Denial{403, "the token is for another document", "document.denied.bad_token"};
   }
 
   struct Facts {
@@ -129,7 +130,11 @@ AccessOrDenial check_access(const DocumentSite& site, const http::Request& reque
     log::warn("document.access_check_failed", {{"error", facts.error().message}});
     return Denial{503, "the server could not check your access; try again in a moment", {}};
   }
+  // A genuine token may learn that a document does not exist; only then must it be this one's.
   if (!facts->document) return Denial{404, fmt::format("there is no document {}", document_id), {}};
+  if (claims->resource_id != std::to_string(document_id)) {
+    return Denial{403, "the token is for another document", "document.denied.bad_token"};
+  }
   if (!facts->person) {
     return Denial{403, "the token names someone who no longer exists",
                   "document.denied.bad_token"};

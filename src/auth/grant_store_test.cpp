@@ -54,8 +54,7 @@ class GrantStoreTest : public store::testing::BackendTest {
 
   Result<> set_role(std::int64_t person, std::optional<Role> role,
                     std::string_view kind = "document", std::int64_t resource = 42) {
-    return in_transaction(
-        [&](GrantStore& g) { return g.set_role(kind, resource, person, role); });
+    return in_transaction([&](GrantStore& g) { return g.set_role(kind, resource, person, role); });
   }
 
   std::optional<Role> role_of(std::int64_t person, std::string_view kind = "document",

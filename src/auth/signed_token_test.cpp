@@ -45,8 +45,7 @@ std::string payload_of(const std::string& token) {
 }
 
 std::string encode(std::string_view text) {
-  return base::to_base64url(
-      {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+  return base::to_base64url({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
 }
 
 TEST(TokenSignerTest, VerifiesWhatItSigned) {
@@ -125,9 +124,9 @@ TEST(TokenSignerTest, RefusesATokenSignedWithAnotherKey) {
   // Keys differing only in their last byte.
   std::string almost = kKey;
   almost.back() = 'j';
-  expect_denied(TokenSigner(almost).verify(TokenSigner(kKey).sign(claims_for_document_42()),
-                                           "collab", kNow),
-                "a token under a key one byte off");
+  expect_denied(
+      TokenSigner(almost).verify(TokenSigner(kKey).sign(claims_for_document_42()), "collab", kNow),
+      "a token under a key one byte off");
 }
 
 TEST(TokenSignerTest, RefusesATamperedPayload) {
@@ -162,7 +161,8 @@ TEST(TokenSignerTest, RefusesATamperedSignature) {
     auto decoded_same = base::from_base64url(changed.substr(dot + 1), "signature");
     auto original = base::from_base64url(token.substr(dot + 1), "signature");
     if (decoded_same && original && *decoded_same == *original) continue;
-    expect_denied(signer.verify(changed, "collab", kNow), "signature changed at " + std::to_string(i));
+    expect_denied(signer.verify(changed, "collab", kNow),
+                  "signature changed at " + std::to_string(i));
   }
   expect_denied(signer.verify(token.substr(0, dot + 1), "collab", kNow), "no signature");
   expect_denied(signer.verify(token.substr(0, token.size() - 4), "collab", kNow),
@@ -188,11 +188,11 @@ TEST(TokenSignerTest, RefusesMalformedStrings) {
       ".",
       "nodot",
       token.substr(0, token.find('.')) + signature,  // the dot removed
-      "!!!!." + signature,                            // not base64
+      "!!!!." + signature,                           // not base64
       "a.b.c",
       token + ".extra",
       "=" + token,
-      std::string(5000, 'A') + "." + signature,      // huge
+      std::string(5000, 'A') + "." + signature,  // huge
       std::string(100'000, '.'),
       std::string("\0\0\0.\0\0", 6),
   };

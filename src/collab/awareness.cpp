@@ -112,7 +112,10 @@ std::optional<std::vector<std::uint8_t>> Awareness::remove_owner(Owner owner) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> removed;
   for (auto it = states_.begin(); it != states_.end();) {
     if (it->second.owner == owner) {
-      removed.emplace_back(it->first, it->second.clock + 1);
+      // The same clock, as y-protocols' removeAwarenessStates sends for others' states: peers
+      // accept a removal at an equal clock, and the client's own next state (clock + 1) still
+      // wins when it comes back.
+      removed.emplace_back(it->first, it->second.clock);
       it = states_.erase(it);
     } else {
       ++it;

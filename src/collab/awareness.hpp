@@ -37,7 +37,7 @@ class Awareness {
   Result<bool> apply(std::span<const std::uint8_t> update, Owner owner);
   /// An update holding every current state, or nullopt when there are none.
   std::optional<std::vector<std::uint8_t>> encode_all() const;
-  /// Removes `owner`'s states and returns the update that tells others (state null, clock + 1),
+  /// Removes `owner`'s states and returns the update that tells others (state null at the same clock, as y-protocols does),
   /// or nullopt when it had none.
   std::optional<std::vector<std::uint8_t>> remove_owner(Owner owner);
   /// How many client ids have a state.

@@ -53,7 +53,7 @@ class DocumentStore {
   /// Uses `connection` for every call and `clock` for timestamps; both must outlive the store.
   DocumentStore(store::Connection& connection, const base::Clock& clock);
 
-  /// Adds an empty document. invalid_input for an empty title or one over 200 characters.
+  /// Adds an empty document. invalid_input for an empty title or one over 200 bytes.
   Result<Document> create(std::int64_t owner_id, std::string_view title);
   /// The document with `id`, or nullopt.
   Result<std::optional<Document>> find(std::int64_t id);

@@ -25,10 +25,9 @@ std::vector<store::Migration> app_migrations() {
   for (const auto& module : {auth::migrations(), collab::migrations()}) {
     all.insert(all.end(), module.begin(), module.end());
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const store::Migration& a, const store::Migration& b) {
-                     return a.version < b.version;
-                   });
+  std::stable_sort(
+      all.begin(), all.end(),
+      [](const store::Migration& a, const store::Migration& b) { return a.version < b.version; });
   return all;
 }
 
@@ -45,8 +44,8 @@ class DocumentStoreTest : public store::testing::BackendTest {
     ASSERT_EQ(*applied, static_cast<int>(migrations.size()));
     auto person = db().transaction([&](store::Connection& c) -> Result<auth::Person> {
       auth::DirectoryStore directory(c, clock_);
-      auto organisation = directory.create_organisation("Afon Valley Council",
-                                                        auth::OrganisationKind::council, {});
+      auto organisation =
+          directory.create_organisation("Afon Valley Council", auth::OrganisationKind::council, {});
       if (!organisation) return organisation.error();
       organisation_id_ = organisation->id;
       return directory.create_person({.organisation_id = organisation->id,
@@ -112,7 +111,8 @@ std::string update_bytes(int n) {
 }
 
 TEST_F(DocumentStoreTest, CreatesAndFindsADocument) {
-  auto created = in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Budget 2026"); });
+  auto created =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Budget 2026"); });
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_GT(created->id, 0);
   EXPECT_EQ(created->title, "Budget 2026");
@@ -149,14 +149,15 @@ TEST_F(DocumentStoreTest, TitlesMustBeNonEmptyAndAtMost200Bytes) {
   ASSERT_TRUE(found && *found);
   EXPECT_EQ((*found)->title, longest);
 
-  auto too_long = in_transaction(
-      [&](DocumentStore& d) { return d.create(owner_id_, std::string(201, 't')); });
+  auto too_long =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, std::string(201, 't')); });
   ASSERT_FALSE(too_long);
   EXPECT_EQ(too_long.error().kind, ErrorKind::invalid_input);
   EXPECT_NE(too_long.error().message.find("200"), std::string::npos) << too_long.error().message;
 
   // Welsh titles keep their letters.
-  auto welsh = in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Cyllideb ŵyn"); });
+  auto welsh =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Cyllideb ŵyn"); });
   ASSERT_TRUE(welsh);
   found = in_transaction([&](DocumentStore& d) { return d.find(welsh->id); });
   ASSERT_TRUE(found && *found);
@@ -164,7 +165,8 @@ TEST_F(DocumentStoreTest, TitlesMustBeNonEmptyAndAtMost200Bytes) {
 }
 
 TEST_F(DocumentStoreTest, ADocumentNeedsAnOwnerWhoExists) {
-  auto orphan = in_transaction([&](DocumentStore& d) { return d.create(owner_id_ + 1000, "Orphan"); });
+  auto orphan =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_ + 1000, "Orphan"); });
   ASSERT_FALSE(orphan);
   EXPECT_EQ(orphan.error().kind, ErrorKind::conflict);
 }
@@ -172,8 +174,8 @@ TEST_F(DocumentStoreTest, ADocumentNeedsAnOwnerWhoExists) {
 TEST_F(DocumentStoreTest, AppendReturnsIncreasingIdsAndContentKeepsTheirOrder) {
   const std::int64_t budget = new_document("Budget");
   const std::int64_t minutes = new_document("Minutes");
-  const auto first = append({{budget, update_bytes(1)}, {minutes, update_bytes(2)},
-                             {budget, update_bytes(3)}});
+  const auto first =
+      append({{budget, update_bytes(1)}, {minutes, update_bytes(2)}, {budget, update_bytes(3)}});
   ASSERT_EQ(first.size(), 3u);
   EXPECT_LT(first[0], first[1]);
   EXPECT_LT(first[1], first[2]);
@@ -213,8 +215,10 @@ TEST_F(DocumentStoreTest, AppendToAMissingDocumentFailsAndWritesNothing) {
 TEST_F(DocumentStoreTest, AFirstSnapshotFoldsTheLogUpToItsId) {
   const std::int64_t budget = new_document("Budget");
   const std::int64_t minutes = new_document("Minutes");
-  const auto ids = append({{budget, update_bytes(1)}, {budget, update_bytes(2)},
-                           {minutes, update_bytes(3)}, {budget, update_bytes(4)}});
+  const auto ids = append({{budget, update_bytes(1)},
+                           {budget, update_bytes(2)},
+                           {minutes, update_bytes(3)},
+                           {budget, update_bytes(4)}});
   ASSERT_EQ(ids.size(), 4u);
 
   auto replaced = replace_snapshot(budget, "snapshot through 2", ids[1], 0);
@@ -233,14 +237,20 @@ TEST_F(DocumentStoreTest, AFirstSnapshotFoldsTheLogUpToItsId) {
 
 TEST_F(DocumentStoreTest, ALaterSnapshotReplacesTheEarlierOne) {
   const std::int64_t budget = new_document();
-  const auto ids = append({{budget, update_bytes(1)}, {budget, update_bytes(2)},
-                           {budget, update_bytes(3)}});
+  const auto ids =
+      append({{budget, update_bytes(1)}, {budget, update_bytes(2)}, {budget, update_bytes(3)}});
   ASSERT_TRUE(*replace_snapshot(budget, "s1", ids[0], 0));
-  auto replaced = replace_snapshot(budget, std::string("s\0" "3", 3), ids[2], ids[0]);
+  auto replaced = replace_snapshot(budget,
+                                   std::string("s\0"
+                                               "3",
+                                               3),
+                                   ids[2], ids[0]);
   ASSERT_TRUE(replaced) << replaced.error().message;
   EXPECT_TRUE(*replaced);
   const StoredContent stored = content(budget);
-  EXPECT_EQ(stored.snapshot, std::string("s\0" "3", 3));
+  EXPECT_EQ(stored.snapshot, std::string("s\0"
+                                         "3",
+                                         3));
   EXPECT_EQ(stored.snapshot_through, ids[2]);
   EXPECT_TRUE(stored.updates.empty());
   EXPECT_EQ(log_rows(budget), 0);
@@ -248,8 +258,8 @@ TEST_F(DocumentStoreTest, ALaterSnapshotReplacesTheEarlierOne) {
 
 TEST_F(DocumentStoreTest, AStaleSnapshotChangesNothing) {
   const std::int64_t budget = new_document();
-  const auto ids = append({{budget, update_bytes(1)}, {budget, update_bytes(2)},
-                           {budget, update_bytes(3)}});
+  const auto ids =
+      append({{budget, update_bytes(1)}, {budget, update_bytes(2)}, {budget, update_bytes(3)}});
   ASSERT_TRUE(*replace_snapshot(budget, "s1", ids[0], 0));
 
   // Someone else compacted first: a second "first" snapshot, and one expecting an old id.
@@ -288,8 +298,8 @@ TEST_F(DocumentStoreTest, UpdatesAppendedAfterFoldingTheNewestRowsAreKept) {
   // The same with another document's rows still in the table, below the folded ones.
   const std::int64_t budget = new_document("Budget");
   const std::int64_t minutes = new_document("Minutes");
-  const auto ids = append({{minutes, update_bytes(1)}, {budget, update_bytes(2)},
-                           {budget, update_bytes(3)}});
+  const auto ids =
+      append({{minutes, update_bytes(1)}, {budget, update_bytes(2)}, {budget, update_bytes(3)}});
   ASSERT_TRUE(*replace_snapshot(budget, "s", ids[2], 0));
 
   const auto later = append({{budget, update_bytes(4)}});
@@ -374,8 +384,9 @@ TEST_F(DocumentStoreTest, VersionLabelsMustBeNonEmptyAndAtMost200Bytes) {
 TEST_F(DocumentStoreTest, AVersionOutlivesItsErasedAuthor) {
   const std::int64_t budget = new_document();
   auto author = db().transaction([&](store::Connection& c) {
-    return auth::DirectoryStore(c, clock_).create_person(
-        {.organisation_id = organisation_id_, .email = "gareth@afonvalley.gov.uk", .display_name = "Gareth"});
+    return auth::DirectoryStore(c, clock_).create_person({.organisation_id = organisation_id_,
+                                                          .email = "gareth@afonvalley.gov.uk",
+                                                          .display_name = "Gareth"});
   });
   ASSERT_TRUE(author) << author.error().message;
   auto version = in_transaction(

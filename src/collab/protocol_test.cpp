@@ -90,11 +90,19 @@ constexpr std::string_view kSrvClose = "06646f632d34320710646f63756d656e74206465
 //   .createSyncReplyMessage(); writeSyncStep1(m.encoder, doc)
 constexpr std::string_view kSrvSyncReplyStep1 = "06646f632d3432040003010702";
 
-Bytes bytes_of(std::string_view hex) { return from_hex(hex); }
-std::string hex_of(const std::string& frame) { return to_hex(Bytes(frame.begin(), frame.end())); }
-Bytes to_vector(std::span<const std::uint8_t> span) { return Bytes(span.begin(), span.end()); }
+Bytes bytes_of(std::string_view hex) {
+  return from_hex(hex);
+}
+std::string hex_of(const std::string& frame) {
+  return to_hex(Bytes(frame.begin(), frame.end()));
+}
+Bytes to_vector(std::span<const std::uint8_t> span) {
+  return Bytes(span.begin(), span.end());
+}
 
-Result<Incoming> parse(const Bytes& frame, Flavour flavour) { return parse_frame(frame, flavour); }
+Result<Incoming> parse(const Bytes& frame, Flavour flavour) {
+  return parse_frame(frame, flavour);
+}
 
 // ---- parse_frame, y-websocket ----
 
@@ -141,14 +149,14 @@ TEST(ProtocolTest, ParsesYWebsocketAwarenessAndQueryAwareness) {
 TEST(ProtocolTest, RefusesHocuspocusOnlyTypesOnAYWebsocketSocket) {
   // The same payloads as valid Hocuspocus messages, without the document name.
   const std::vector<std::string_view> frames = {
-      "040003010702",      // sync reply, step 1
-      "05077b2278223a317d",  // stateless '{"x":1}'
-      "05",                // stateless without payload
-      "07",                // close
+      "040003010702",                          // sync reply, step 1
+      "05077b2278223a317d",                    // stateless '{"x":1}'
+      "05",                                    // stateless without payload
+      "07",                                    // close
       "0710646f63756d656e742064656c65746564",  // close with a reason
-      "0801",              // sync status
-      "09",                // ping
-      "0a",                // pong
+      "0801",                                  // sync status
+      "09",                                    // ping
+      "0a",                                    // pong
   };
   for (std::string_view hex : frames) {
     const Bytes frame = bytes_of(hex);
@@ -281,14 +289,16 @@ TEST(ProtocolTest, RefusesUnknownMessageTypes) {
 }
 
 TEST(ProtocolTest, RefusesUnknownSyncStepsAndAuthKinds) {
-  auto bad_step = parse(bytes_of("0003" "03010702"), Flavour::y_websocket);
+  auto bad_step = parse(bytes_of("0003"
+                                 "03010702"),
+                        Flavour::y_websocket);
   ASSERT_FALSE(bad_step);
   EXPECT_EQ(bad_step.error().kind, ErrorKind::invalid_input);
 
   // Auth kinds 1 (permission denied) and 2 (authenticated) are the server's to send.
   for (std::string_view kind : {"01", "02"}) {
-    auto auth = parse(bytes_of("06646f632d343202" + std::string(kind) + "03616263"),
-                      Flavour::hocuspocus);
+    auto auth =
+        parse(bytes_of("06646f632d343202" + std::string(kind) + "03616263"), Flavour::hocuspocus);
     EXPECT_FALSE(auth) << "auth kind " << kind;
   }
 }
@@ -296,10 +306,10 @@ TEST(ProtocolTest, RefusesUnknownSyncStepsAndAuthKinds) {
 TEST(ProtocolTest, RefusesEveryTruncationOfFramesThatNeedTheirWholePayload) {
   // Every proper prefix of these frames lacks a required field (step, length or bytes).
   const std::vector<std::pair<std::string_view, Flavour>> frames = {
-      {kYwsStep1, Flavour::y_websocket},    {kYwsStep2, Flavour::y_websocket},
-      {kYwsUpdate, Flavour::y_websocket},   {kYwsAwareness, Flavour::y_websocket},
-      {kHpStep1, Flavour::hocuspocus},      {kHpStep2, Flavour::hocuspocus},
-      {kHpUpdate, Flavour::hocuspocus},     {kHpAwareness, Flavour::hocuspocus},
+      {kYwsStep1, Flavour::y_websocket},         {kYwsStep2, Flavour::y_websocket},
+      {kYwsUpdate, Flavour::y_websocket},        {kYwsAwareness, Flavour::y_websocket},
+      {kHpStep1, Flavour::hocuspocus},           {kHpStep2, Flavour::hocuspocus},
+      {kHpUpdate, Flavour::hocuspocus},          {kHpAwareness, Flavour::hocuspocus},
       {kSrvSyncReplyStep1, Flavour::hocuspocus},
   };
   for (const auto& [hex, flavour] : frames) {

@@ -80,19 +80,38 @@ void UpdateLog::write_loop() {
     for (Pending& p : batch) entries.push_back(LogEntry{p.document_id, std::move(p.update)});
     auto ids = database_.transaction(
         [&](store::Connection& c) { return DocumentStore(c, clock_).append(entries); });
-    if (!ids) {
-      log::error("collab.append_failed",
-                 {{"updates", static_cast<std::int64_t>(batch.size())}, {"error", ids.error().message}});
-      for (Pending& p : batch) p.done(ids.error());
+    if (ids) {
+      {
+        std::lock_guard lock(mutex_);
+        ++commits_;
+        appends_ += batch.size();
+        for (const Pending& p : batch) count_rows(p.document_id, 1);
+      }
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done((*ids)[i]);
       continue;
     }
-    {
-      std::lock_guard lock(mutex_);
-      ++commits_;
-      appends_ += batch.size();
-      for (const Pending& p : batch) count_rows(p.document_id, 1);
+    // One bad entry (a document deleted meanwhile) must not fail every room in the batch:
+    // write them one by one, so only the entries that cannot be written report an error.
+    log::warn("collab.batch_failed", {{"updates", static_cast<std::int64_t>(batch.size())},
+                                      {"error", ids.error().message}});
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto one = database_.transaction([&](store::Connection& c) {
+        return DocumentStore(c, clock_).append(std::span<const LogEntry>(&entries[i], 1));
+      });
+      if (!one) {
+        log::error("collab.append_failed",
+                   {{"document", batch[i].document_id}, {"error", one.error().message}});
+        batch[i].done(one.error());
+        continue;
+      }
+      {
+        std::lock_guard lock(mutex_);
+        ++commits_;
+        ++appends_;
+        count_rows(batch[i].document_id, 1);
+      }
+      batch[i].done(one->front());
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done((*ids)[i]);
   }
 }
 

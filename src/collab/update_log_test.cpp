@@ -39,10 +39,9 @@ std::vector<store::Migration> app_migrations() {
   for (const auto& module : {auth::migrations(), collab::migrations()}) {
     all.insert(all.end(), module.begin(), module.end());
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const store::Migration& a, const store::Migration& b) {
-                     return a.version < b.version;
-                   });
+  std::stable_sort(
+      all.begin(), all.end(),
+      [](const store::Migration& a, const store::Migration& b) { return a.version < b.version; });
   return all;
 }
 
@@ -57,9 +56,8 @@ class Editors {
  public:
   Editors() : a_(101), b_(202) {
     std::vector<std::uint8_t> first = a_.transact([&](crdt::Transaction& t) {
-      crdt::Type& paragraph =
-          crdt::XmlEditor::insert_element(t, a_.root(kContentRoot, crdt::TypeKind::xml_fragment),
-                                          0, "paragraph");
+      crdt::Type& paragraph = crdt::XmlEditor::insert_element(
+          t, a_.root(kContentRoot, crdt::TypeKind::xml_fragment), 0, "paragraph");
       paragraph_text_ = &crdt::XmlEditor::insert_text(t, paragraph, 0);
       crdt::TextEditor::insert(t, *paragraph_text_, 0, u"Cyllideb");
       crdt::TextEditor::insert(t, a_.root("notes", crdt::TypeKind::text), 0, u"Nodiadau");
@@ -126,8 +124,8 @@ class UpdateLogTest : public store::testing::BackendTest {
     ASSERT_TRUE(applied) << applied.error().message;
     auto person = db().transaction([&](store::Connection& c) -> Result<auth::Person> {
       auth::DirectoryStore directory(c, clock_);
-      auto organisation = directory.create_organisation("Afon Valley Council",
-                                                        auth::OrganisationKind::council, {});
+      auto organisation =
+          directory.create_organisation("Afon Valley Council", auth::OrganisationKind::council, {});
       if (!organisation) return organisation.error();
       return directory.create_person({.organisation_id = organisation->id,
                                       .email = "sian@afonvalley.gov.uk",
@@ -138,9 +136,8 @@ class UpdateLogTest : public store::testing::BackendTest {
   }
 
   std::int64_t new_document(std::string_view title) {
-    auto document = db().transaction([&](store::Connection& c) {
-      return DocumentStore(c, clock_).create(owner_id_, title);
-    });
+    auto document = db().transaction(
+        [&](store::Connection& c) { return DocumentStore(c, clock_).create(owner_id_, title); });
     EXPECT_TRUE(document) << document.error().message;
     return document ? document->id : 0;
   }
@@ -470,7 +467,8 @@ TEST_F(DocumentContentTest, CompactDocumentFoldsTheLogAndKeepsTheState) {
   ASSERT_TRUE(loaded) << loaded.error().message;
   auto expected = editors.replay();
   EXPECT_EQ(xml_of(**loaded), xml_of(*expected));
-  EXPECT_EQ((*loaded)->encode_state_as_update().value(), expected->encode_state_as_update().value());
+  EXPECT_EQ((*loaded)->encode_state_as_update().value(),
+            expected->encode_state_as_update().value());
 }
 
 TEST_F(DocumentContentTest, BuildDocAppliesTheSnapshotThenTheUpdates) {

@@ -86,7 +86,7 @@ TEST(Assets, LoadsTheBuiltManifestWhenWebIsBuilt) {
   auto assets = Assets::load(dist);
   ASSERT_TRUE(assets) << assets.error().message;
   ASSERT_EQ(assets->stylesheets().size(), 1u);
-  ASSERT_EQ(assets->scripts().size(), 1u);
+  ASSERT_EQ(assets->scripts().size(), 2u);  // main, and the editor's small loader
   for (const auto& url : {assets->stylesheets().front(), assets->scripts().front()}) {
     ASSERT_TRUE(url.starts_with("/static/")) << url;
     EXPECT_TRUE(std::filesystem::is_regular_file(dist / url.substr(8))) << url;
