@@ -8,3 +8,4 @@ agora=${1:?usage: bench/run.sh path/to/agora}
 [[ -x $agora ]] || { echo "bench: $agora is not an executable; build it first (make build)" >&2; exit 1; }
 "$here/http/run.sh" "$agora"
 "$here/crdt/run.sh" "$agora"
+"$here/collab/run.sh" "$agora"
