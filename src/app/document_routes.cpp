@@ -10,6 +10,7 @@
 #include "collab/export.hpp"
 #include "collab/image_store.hpp"
 #include "collab/service.hpp"
+#include "collab/versions.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -557,6 +558,114 @@ Result<http::Response> set_resolved(const DocumentSite& site, const http::Reques
   return thread_answer(site, access.document.id, *thread_id, 200);
 }
 
+// --- versions ---------------------------------------------------------------------------------
+
+Result<json::value> version_json(const collab::Version& version, PeopleNames& names) {
+  auto author = names.person(version.author_id);
+  if (!author) return author.error();
+  return json::object{{"id", version.id},
+                      {"label", version.label},
+                      {"created_at", base::to_unix_millis(version.created_at)},
+                      {"author", *author}};
+}
+
+Result<http::Response> list_versions(const DocumentSite& site, const Access& access) {
+  return site.database.with_connection([&](store::Connection& c) -> Result<http::Response> {
+    auto versions = collab::DocumentStore(c, site.clock).versions(access.document.id);
+    if (!versions) return versions.error();
+    PeopleNames names(c, site.clock);
+    json::array list;
+    for (const collab::Version& version : *versions) {
+      auto item = version_json(version, names);
+      if (!item) return item.error();
+      list.push_back(std::move(*item));
+    }
+    return json_response(json::object{{"versions", std::move(list)},
+                                      {"can_edit", access.can_edit}});
+  });
+}
+
+Result<http::Response> name_version(const DocumentSite& site, const http::Request& request,
+                                    const Access& access) {
+  auto fields = text_fields(request, {"label"});
+  if (!fields) return fields.error();
+  auto saved = collab::save_version(site.database, site.clock, access.document.id,
+                                    access.person.id, (*fields)["label"]);
+  if (!saved) return saved.error();
+  return site.database.with_connection([&](store::Connection& c) -> Result<http::Response> {
+    PeopleNames names(c, site.clock);
+    auto body = version_json(*saved, names);
+    if (!body) return body.error();
+    return json_response(json::object{{"version", std::move(*body)}}, 201);
+  });
+}
+
+// The stored state of version `which` of the document: a version id, or "current".
+Result<std::string> state_of(const DocumentSite& site, std::int64_t document_id,
+                             std::string_view which) {
+  if (which == "current") {
+    auto doc = collab::load_doc(site.database, site.clock, document_id);
+    if (!doc) return doc.error();
+    auto state = (*doc)->encode_state_as_update();
+    if (!state) return fail(ErrorKind::internal, state.error().message);
+    return std::string(state->begin(), state->end());
+  }
+  const auto version_id = parse_id(which);
+  if (!version_id) {
+    return fail(ErrorKind::not_found,
+                fmt::format("there is no version \"{}\"; give a version id or \"current\"", which));
+  }
+  auto version = site.database.with_connection([&](store::Connection& c) {
+    return collab::DocumentStore(c, site.clock).version(document_id, *version_id);
+  });
+  if (!version) return version.error();
+  if (!*version) return fail(ErrorKind::not_found, fmt::format("there is no version {}", *version_id));
+  return std::move((*version)->state);
+}
+
+Result<std::unique_ptr<crdt::Doc>> doc_of(const DocumentSite& site, std::int64_t document_id,
+                                          std::string_view which) {
+  auto state = state_of(site, document_id, which);
+  if (!state) return state.error();
+  collab::StoredContent content;
+  content.snapshot = std::move(*state);
+  return collab::build_doc(content);
+}
+
+Result<http::Response> version_html(const DocumentSite& site, const http::Request& request,
+                                    const Access& access) {
+  auto doc = doc_of(site, access.document.id, request.param("version"));
+  if (!doc) return doc.error();
+  auto html = collab::export_as(**doc, "html");
+  if (!html) return html.error();
+  return json_response(json::object{{"html", std::move(*html)}});
+}
+
+Result<http::Response> compare_versions(const DocumentSite& site, const http::Request& request,
+                                        const Access& access) {
+  const std::string from = request.query_param("from").value_or("");
+  const std::string to = request.query_param("to").value_or("current");
+  if (from.empty()) {
+    return fail(ErrorKind::invalid_input, "say which version to compare from: ?from=ID&to=ID");
+  }
+  auto older = doc_of(site, access.document.id, from);
+  if (!older) return older.error();
+  auto newer = doc_of(site, access.document.id, to);
+  if (!newer) return newer.error();
+  return json_response(json::object{{"html", collab::compare_html(**older, **newer)}});
+}
+
+Result<http::Response> restore_version(const DocumentSite& site, const http::Request& request,
+                                       const Access& access) {
+  auto state = state_of(site, access.document.id, request.param("version"));
+  if (!state) return state.error();
+  AGORA_TRY(site.collab.restore(access.document.id, collab::as_bytes(*state)));
+  log::info("document.version_restored", {{"document", access.document.id},
+                                          {"version", std::string(request.param("version"))},
+                                          {"person", access.person.id}});
+  return json_response(json::object{{"restored", true}});
+}
+
 }  // namespace
 
 void add_document_routes(http::Router& router, const DocumentSite& site) {
@@ -608,6 +717,39 @@ void add_document_routes(http::Router& router, const DocumentSite& site) {
                          return upload_image(site, request, access);
                        }),
              {.action = action, .body_limit = collab::kMaxImageBytes});
+
+  // Version history: anyone who may read lists, views and compares versions; editors name and
+  // restore them (a restore is a new edit that collaborators merge).
+  router.add("GET", "/api/documents/{id}/versions",
+             api_route(site, auth::kDocumentRead,
+                       [site](const http::Request&, const Access& access) {
+                         return list_versions(site, access);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/versions",
+             api_route(site, auth::kDocumentEdit,
+                       [site](const http::Request& request, const Access& access) {
+                         return name_version(site, request, access);
+                       }),
+             {.action = action});
+  router.add("GET", "/api/documents/{id}/versions/{version}",
+             api_route(site, auth::kDocumentRead,
+                       [site](const http::Request& request, const Access& access) {
+                         return version_html(site, request, access);
+                       }),
+             {.action = action});
+  router.add("POST", "/api/documents/{id}/versions/{version}/restore",
+             api_route(site, auth::kDocumentEdit,
+                       [site](const http::Request& request, const Access& access) {
+                         return restore_version(site, request, access);
+                       }),
+             {.action = action});
+  router.add("GET", "/api/documents/{id}/compare",
+             api_route(site, auth::kDocumentRead,
+                       [site](const http::Request& request, const Access& access) {
+                         return compare_versions(site, request, access);
+                       }),
+             {.action = action});
 }
 
 }  // namespace agora::app

@@ -6,6 +6,7 @@
 
 #include "auth/policy.hpp"
 #include "auth/signed_token.hpp"
+#include "collab/service.hpp"
 #include "base/clock.hpp"
 #include "http/router.hpp"
 #include "http/templates.hpp"
@@ -24,13 +25,15 @@ struct DocumentSite {
   const auth::TokenSigner& tokens;
   /// Where uploaded images are kept.
   store::BlobStore& blobs;
+  /// The collaboration service, through which a restored version reaches open editors.
+  collab::Service& collab;
 };
 
 /// The path of the Hocuspocus endpoint the editor connects to (see collab_routes.cpp).
 inline constexpr std::string_view kCollabWebSocketPath = "/collab/ws";
 
 /// Adds GET /documents/{id}, GET /documents/{id}/images/{blob} and the /api/documents/{id}/...
-/// routes for comments and images.
+/// routes for comments, images and versions.
 void add_document_routes(http::Router& router, const DocumentSite& site);
 
 }  // namespace agora::app

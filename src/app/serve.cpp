@@ -121,7 +121,7 @@ int serve(const base::Settings& settings) {
   add_site_routes(router, site);
   add_collab_routes(router, collab);
   add_document_routes(router, DocumentSite{*templates, **database, base::system_clock(), policy,
-                                           document_tokens, *blobs});
+                                           document_tokens, *blobs, collab});
 
   const http::Templates& pages = *templates;
   http::Server server(

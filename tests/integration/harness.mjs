@@ -53,7 +53,7 @@ export async function freePort() {
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Variables meant for the tests, not the server (which warns about AGORA_* names it does not know).
-const kTestOnlyVariables = ['AGORA_BIN', 'AGORA_URL', 'AGORA_CHROMIUM'];
+const kTestOnlyVariables = ['AGORA_BIN', 'AGORA_URL', 'AGORA_CHROMIUM', 'AGORA_TEST_DATA_DIR'];
 
 /** The environment for an agora process: ours without the test-only variables, plus `extra`. */
 export function agoraEnv(extra = {}) {

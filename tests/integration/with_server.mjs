@@ -21,7 +21,7 @@ let status = 1;
 try {
   const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...args], {
     stdio: 'inherit',
-    env: { ...process.env, AGORA_URL: server.origin },
+    env: { ...process.env, AGORA_URL: server.origin, AGORA_TEST_DATA_DIR: server.dataDir },
   });
   // Forward an interruption to the test run so the server below is still stopped.
   const forward = (signal) => child.kill(signal);
