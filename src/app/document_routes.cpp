@@ -655,6 +655,38 @@ Result<http::Response> compare_versions(const DocumentSite& site, const http::Re
   return json_response(json::object{{"html", collab::compare_html(**older, **newer)}});
 }
 
+// The current document as a file to download: Markdown, HTML or plain text.
+Result<http::Response> export_document(const DocumentSite& site, const http::Request& request,
+                                       const Access& access) {
+  const std::string format = request.query_param("format").value_or("markdown");
+  struct Kind {
+    std::string_view format, content_type, extension;
+  };
+  static constexpr Kind kKinds[] = {{"markdown", "text/markdown; charset=utf-8", "md"},
+                                    {"html", "text/html; charset=utf-8", "html"},
+                                    {"text", "text/plain; charset=utf-8", "txt"}};
+  const Kind* kind = nullptr;
+  for (const Kind& k : kKinds) {
+    if (k.format == format) kind = &k;
+  }
+  if (kind == nullptr) {
+    return fail(ErrorKind::invalid_input,
+                fmt::format("unknown format \"{}\"; choose markdown, html or text", format));
+  }
+  auto doc = collab::load_doc(site.database, site.clock, access.document.id);
+  if (!doc) return doc.error();
+  auto body = collab::export_as(**doc, format);
+  if (!body) return body.error();
+  auto response = http::Response::with(200, std::string(kind->content_type), std::move(*body));
+  // An attachment, never rendered in the site's origin; the name is the id, never user text.
+  response.headers.set("Content-Disposition",
+                       fmt::format("attachment; filename=\"document-{}.{}\"", access.document.id,
+                                   kind->extension));
+  response.headers.set("X-Content-Type-Options", "nosniff");
+  response.headers.set("Cache-Control", "no-store");
+  return response;
+}
+
 Result<http::Response> restore_version(const DocumentSite& site, const http::Request& request,
                                        const Access& access) {
   auto state = state_of(site, access.document.id, request.param("version"));
@@ -742,6 +774,12 @@ void add_document_routes(http::Router& router, const DocumentSite& site) {
              api_route(site, auth::kDocumentEdit,
                        [site](const http::Request& request, const Access& access) {
                          return restore_version(site, request, access);
+                       }),
+             {.action = action});
+  router.add("GET", "/api/documents/{id}/export",
+             api_route(site, auth::kDocumentRead,
+                       [site](const http::Request& request, const Access& access) {
+                         return export_document(site, request, access);
                        }),
              {.action = action});
   router.add("GET", "/api/documents/{id}/compare",

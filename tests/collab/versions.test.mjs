@@ -142,6 +142,18 @@ test('documents import from Markdown and HTML and export as Markdown, HTML and t
       '<tasklist><taskitem checked="true"><paragraph>send letter</paragraph></taskitem></tasklist>');
     assert.equal(client.doc.getXmlFragment('default').get(2).nodeName, 'taskList');
 
+    // The same exports over HTTP, as downloads, for anyone who may read.
+    const download = await request(server, {
+      path: `/api/documents/${id}/export?format=markdown`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(download.status, 200);
+    assert.equal(download.headers['content-type'], 'text/markdown; charset=utf-8');
+    assert.equal(download.headers['content-disposition'], `attachment; filename="document-${id}.md"`);
+    assert.equal(download.text, '# Minutes\n\nAgreed: **yes**.\n\n- [x] send letter\n');
+    const refused = await request(server, { path: `/api/documents/${id}/export?format=markdown` });
+    assert.equal(refused.status, 403);
+
     const html = path.join(dir, 'page.html');
     fs.writeFileSync(html, '<p>Hello <script>alert(1)</script><a href="javascript:x">there</a></p>');
     const second = agoraOk(server, ['doc', 'import', '--owner', kDemo.council[0], '--title', 'Page',
