@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-const require = createRequire(import.meta.url);
+import { axeViolations } from './axe.mjs';
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const baseUrl = process.env.AGORA_URL;
@@ -26,8 +26,6 @@ if (!baseUrl) {
 
 const chromiumPath = process.env.AGORA_CHROMIUM || '/usr/bin/chromium';
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
-const wcagTags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Message `key` ("home.heading") from templates/messages/<language>.json. */
 function message(language, key) {
@@ -90,24 +88,6 @@ async function assertNoCspViolations({ page, response, cspReports }, { scripts =
     const violations = await page.evaluate(() => window.__agoraCspViolations);
     assert.deepEqual(violations, [], `CSP violations on ${page.url()}`);
   }
-}
-
-/** axe-core's WCAG 2.2 A and AA violations on the page, summarised for an assertion message. */
-async function axeViolations(page) {
-  // Evaluated through the debugging protocol: an inline <script> would itself break the CSP.
-  await page.evaluate(axeSource);
-  return page.evaluate(async (tags) => {
-    const results = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations'],
-    });
-    return results.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((node) => `${node.target.join(' ')}: ${node.failureSummary}`),
-    }));
-  }, wcagTags);
 }
 
 const h1 = (page) => page.locator('h1').innerText();

@@ -16,7 +16,6 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,13 +24,10 @@ import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 import { runAgora, sleep, startServer } from '../integration/harness.mjs';
-
-const require = createRequire(import.meta.url);
+import { axeViolations } from './axe.mjs';
 
 const chromiumPath = process.env.AGORA_CHROMIUM || '/usr/bin/chromium';
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
-const wcagTags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const council = 'sian.pritchard@afonvalley.gov.uk';
 const nhs = 'catrin.morgan@broafon.wales.nhs.uk';
@@ -207,22 +203,6 @@ async function assertNoCspViolations({ page, cspReports, pageErrors }) {
   const violations = await page.evaluate(() => window.__agoraCspViolations);
   assert.deepEqual(violations, [], `CSP violations on ${page.url()}`);
   assert.deepEqual(pageErrors, [], `uncaught script errors on ${page.url()}`);
-}
-
-async function axeViolations(page) {
-  await page.evaluate(axeSource);
-  return page.evaluate(async (tags) => {
-    const results = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations'],
-    });
-    return results.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((node) => `${node.target.join(' ')}: ${node.failureSummary}`),
-    }));
-  }, wcagTags);
 }
 
 async function api(method, pathAndQuery, token, body, contentType = 'application/json') {
