@@ -444,7 +444,7 @@ TEST(SqliteTest, ConnectionsUseWalForeignKeysAndTheBusyTimeout) {
   ASSERT_TRUE(rows) << rows.error().message;
   EXPECT_EQ((*rows)[0].text(0), "wal");
   EXPECT_EQ((*rows)[1].integer(0), 1);
-  EXPECT_EQ((*rows)[2].integer(0), 1);  // NORMAL
+  EXPECT_EQ((*rows)[2].integer(0), 2);  // FULL: an acknowledged commit survives a power loss
   EXPECT_EQ((*rows)[3].integer(0), 1234);
 }
 
