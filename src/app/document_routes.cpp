@@ -30,6 +30,7 @@ namespace {
 
 namespace log = base::log;
 namespace json = boost::json;
+using collab::parse_id;
 
 // --- who may do what ----------------------------------------------------------------------------
 
@@ -54,14 +55,6 @@ struct Denial {
 using AccessOrDenial = std::variant<Access, Denial>;
 
 // A document id as it appears in a path: a positive decimal number.
-std::optional<std::int64_t> parse_id(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
-  return value;
-}
-
 // The token of an `Authorization: Bearer T` header, or empty.
 std::string bearer_token(const http::Request& request) {
   std::string_view header = request.headers.get("Authorization");
@@ -625,6 +618,7 @@ Result<std::string> state_of(const DocumentSite& site, std::int64_t document_id,
 
 Result<std::unique_ptr<crdt::Doc>> doc_of(const DocumentSite& site, std::int64_t document_id,
                                           std::string_view which) {
+  if (which == "current") return collab::load_doc(site.database, site.clock, document_id);
   auto state = state_of(site, document_id, which);
   if (!state) return state.error();
   collab::StoredContent content;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace agora::collab {
 
 namespace {
@@ -31,6 +33,14 @@ Version version_from(const store::Row& row, bool with_state) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t value = 0;
+  if (text.empty() || text.size() > 18 || text.front() == '0') return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
 
 DocumentStore::DocumentStore(store::Connection& connection, const base::Clock& clock)
     : connection_(connection), clock_(clock) {}

@@ -16,6 +16,10 @@
 
 namespace agora::collab {
 
+/// The id written as `text` in a URL or a protocol frame: a positive decimal number without
+/// leading zeros, so that each id has one spelling; nullopt for anything else.
+std::optional<std::int64_t> parse_id(std::string_view text);
+
 /// A co-edited document.
 struct Document {
   std::int64_t id = 0;

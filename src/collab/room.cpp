@@ -112,7 +112,7 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
     refuse(binding, http::CloseCode::protocol_error, message.error().message);
     return;
   }
-  if (message->type != MessageType::awareness && !charge(*binding)) return;
+  if (message->type != MessageType::awareness && !charge(binding)) return;
   switch (message->type) {
     case MessageType::sync:
     case MessageType::sync_reply:
@@ -147,7 +147,7 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
       }
       // Echoes of what the room already has are neither charged nor relayed: relaying them
       // would make every y-websocket client echo them again to everyone.
-      if (!*accepted || !charge(*binding)) return;
+      if (!*accepted || !charge(binding)) return;
       // Relayed to everyone, the sender included: clients count their own echo as a sign of life.
       broadcast_awareness(message->payload);
       break;
@@ -167,30 +167,11 @@ void Room::handle(const std::shared_ptr<Binding>& binding, const std::string& fr
   }
 }
 
-bool Room::charge(Binding& binding) {
-  const auto now = std::chrono::steady_clock::now();
-  if (binding.refilled == std::chrono::steady_clock::time_point{}) {
-    binding.tokens = context_.message_burst;
-  } else {
-    const double elapsed = std::chrono::duration<double>(now - binding.refilled).count();
-    binding.tokens = std::min(context_.message_burst,
-                              binding.tokens + elapsed * context_.messages_per_second);
-  }
-  binding.refilled = now;
-  if (binding.tokens >= 1) {
-    binding.tokens -= 1;
-    return true;
-  }
-  const std::shared_ptr<Binding> self = [&] {
-    for (const auto& member : bindings_)
-      if (member.get() == &binding) return member;
-    return std::shared_ptr<Binding>();
-  }();
-  if (self) {
-    refuse(self, http::CloseCode::policy_violation,
-           fmt::format("too many messages: the limit is {} a second",
-                       static_cast<int>(context_.messages_per_second)));
-  }
+bool Room::charge(const std::shared_ptr<Binding>& binding) {
+  if (binding->allowance.take(context_.messages_per_second, context_.message_burst)) return true;
+  refuse(binding, http::CloseCode::policy_violation,
+         fmt::format("too many messages: the limit is {} a second",
+                     static_cast<int>(context_.messages_per_second)));
   return false;
 }
 

@@ -30,6 +30,27 @@ namespace agora::collab {
 
 class Room;
 
+/// A rate limit: `rate` a second sustained, `burst` at once. Starts full. Not thread-safe: each
+/// bucket is touched by one caller at a time (a socket's reader, or a room's strand).
+struct TokenBucket {
+  double tokens = 0;
+  std::chrono::steady_clock::time_point refilled{};
+
+  /// Takes one token if there is one.
+  bool take(double rate, double burst) {
+    const auto now = std::chrono::steady_clock::now();
+    if (refilled == std::chrono::steady_clock::time_point{}) {
+      tokens = burst;
+    } else {
+      tokens = std::min(burst, tokens + std::chrono::duration<double>(now - refilled).count() * rate);
+    }
+    refilled = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+};
+
 /// One socket's membership of one document: a y-websocket socket has one, a Hocuspocus socket
 /// one per document it opened. Frames that arrive before the room has accepted it wait in
 /// `early`, because clients send their first sync messages without waiting to be told they may.
@@ -44,9 +65,7 @@ struct Binding {
   std::int64_t organisation_id = 0;
   bool read_only = true;       // only touched on the room's strand once joined
   bool attached = false;       // counted in room->users; cleared on the strand when it leaves
-  // Rate limit on the strand: what the binding sends that costs the room work.
-  double tokens = 0;
-  std::chrono::steady_clock::time_point refilled{};
+  TokenBucket allowance;        // on the strand: what the binding sends that costs the room work
 
   std::shared_ptr<Room> room;  // set (under mutex) when the registry hands it a room
 
@@ -121,7 +140,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
  private:
   // Takes one message's cost from the binding's allowance; false when it has none left.
-  bool charge(Binding& binding);
+  bool charge(const std::shared_ptr<Binding>& binding);
   void handle_update(const std::shared_ptr<Binding>& binding, std::span<const std::uint8_t> update,
                      bool from_sync_step2);
   void on_durable(std::uint64_t sequence, const Result<std::int64_t>& outcome);

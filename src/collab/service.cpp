@@ -29,9 +29,8 @@ struct Session {
   std::shared_ptr<http::WebSocketConnection> socket;
   Flavour flavour = Flavour::y_websocket;
 
-  // Token bucket; touched only from on_message, whose calls never overlap for one socket.
-  double tokens = 0;
-  std::chrono::steady_clock::time_point refilled;
+  // Touched only from on_message, whose calls never overlap for one socket.
+  TokenBucket frames;
 
   std::mutex mutex;  // guards bindings and closed
   std::map<std::string, std::shared_ptr<Binding>, std::less<>> bindings;
@@ -43,13 +42,6 @@ struct Session {
 // refused, echoed or queued, while each document's own limit (Room::charge) counts real work.
 constexpr double kFloodFactor = 10;
 
-std::optional<std::int64_t> parse_document_id(std::string_view text) {
-  std::int64_t id = 0;
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) return std::nullopt;
-  return id;
-}
 
 }  // namespace
 
@@ -81,8 +73,6 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     auto session = std::make_shared<Session>();
     session->socket = socket;
     session->flavour = flavour;
-    session->tokens = options.message_burst * kFloodFactor;
-    session->refilled = std::chrono::steady_clock::now();
     {
       std::lock_guard lock(sessions_mutex);
       sessions[socket.get()] = session;
@@ -97,7 +87,8 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
   void message(const std::shared_ptr<http::WebSocketConnection>& socket, std::string frame) {
     std::shared_ptr<Session> session = find_session(socket.get());
     if (!session) return;
-    if (!take_token(*session)) {
+    if (!session->frames.take(options.messages_per_second * kFloodFactor,
+                              options.message_burst * kFloodFactor)) {
       socket->close(http::CloseCode::policy_violation,
                     fmt::format("too many messages: the limit is {} a second",
                                 static_cast<int>(options.messages_per_second * kFloodFactor)));
@@ -246,7 +237,7 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     auto claims = signer.verify(token, kTokenPurpose, clock.now());
     if (!claims) return refuse(claims.error().message);
     if (claims->resource_id != binding->document) return refuse("the token is for another document");
-    auto document_id = parse_document_id(binding->document);
+    auto document_id = parse_id(binding->document);
     if (!document_id) return refuse("there is no such document");
 
     struct Facts {
@@ -348,17 +339,6 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     std::lock_guard lock(sessions_mutex);
     auto it = sessions.find(socket);
     return it == sessions.end() ? nullptr : it->second;
-  }
-
-  bool take_token(Session& session) {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - session.refilled).count();
-    session.refilled = now;
-    session.tokens = std::min(options.message_burst * kFloodFactor,
-                              session.tokens + elapsed * options.messages_per_second * kFloodFactor);
-    if (session.tokens < 1) return false;
-    session.tokens -= 1;
-    return true;
   }
 
   void stop() {

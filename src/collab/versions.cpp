@@ -6,6 +6,7 @@
 #include "crdt/html.hpp"
 #include "crdt/item.hpp"
 #include "crdt/readers.hpp"
+#include "http/message.hpp"
 
 #include <fmt/format.h>
 
@@ -99,18 +100,6 @@ std::vector<Block> blocks_of(const crdt::Doc& doc) {
   return out;
 }
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-}
-
 // Longest common subsequence of two lists, as pairs of matching indices; quadratic, so callers
 // keep the lists modest.
 template <typename T, typename Equal>
@@ -165,7 +154,7 @@ std::string word_diff(const std::string& before, const std::string& after) {
     out += '<';
     out += tag;
     out += '>';
-    for (std::size_t k = from; k < to; ++k) append_escaped(out, words[k]);
+    for (std::size_t k = from; k < to; ++k) out += http::escape_html(words[k]);
     out += "</";
     out += tag;
     out += '>';
@@ -180,7 +169,7 @@ std::string word_diff(const std::string& before, const std::string& after) {
     for (const auto& [pi, pj] : pairs) {
       run("del", a, i, pi);
       run("ins", b, j, pj);
-      if (pi < a.size()) append_escaped(out, a[pi]);
+      if (pi < a.size()) out += http::escape_html(a[pi]);
       i = pi + 1;
       j = pj + 1;
     }
