@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev zlib1g-dev libsqlite3-dev libpq-dev libsodium-dev libbrotli-dev
   libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libkainjow-mustache-dev
-  libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev
+  libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libcurl4-openssl-dev libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql sqlite3 clang libclang-rt-14-dev
   nodejs chromium wrk nginx-light brotli curl procps

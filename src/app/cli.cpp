@@ -1,10 +1,13 @@
 #include "app/cli.hpp"
 
+#include "app/audit_commands.hpp"
 #include "app/crdt_command.hpp"
 #include "app/demo.hpp"
 #include "app/document_commands.hpp"
+#include "app/mail_commands.hpp"
 #include "app/migrations.hpp"
 #include "app/serve.hpp"
+#include "app/sso_commands.hpp"
 #include "base/clock.hpp"
 #include "base/logging.hpp"
 #include "store/database.hpp"
@@ -212,6 +215,22 @@ int run_document_command(const Command& command, const base::Settings& settings,
   return kExitOk;
 }
 
+int run_sso_command(const Command& command, const base::Settings& settings,
+                    const SsoCommand& sso) {
+  auto db = open_database(settings);
+  if (!db) return command.failure(db.error());
+  if (auto applied = apply_migrations(**db); !applied) return command.failure(applied.error());
+  return sso.run(**db, base::system_clock(), command.out, command.err);
+}
+
+int run_audit_command(const Command& command, const base::Settings& settings,
+                      const AuditCommand& audit) {
+  auto db = open_database(settings);
+  if (!db) return command.failure(db.error());
+  if (auto applied = apply_migrations(**db); !applied) return command.failure(applied.error());
+  return audit.run(**db, base::system_clock(), settings, command.out, command.err);
+}
+
 // CLI11 reports problems in its own words; these say which argument is wrong and where to look.
 int report_parse_error(const CLI::ParseError& e, const CLI::App& app, const Command& command,
                        std::span<const std::string> args) {
@@ -286,7 +305,8 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
   CLI::App* serve_command =
       app.add_subcommand("serve", "Serve the website (applies migrations first)");
   add_setting_flags(*serve_command, serve_flags,
-                    {SettingGroup::storage, SettingGroup::serving, SettingGroup::operations},
+                    {SettingGroup::storage, SettingGroup::serving, SettingGroup::mail,
+                     SettingGroup::operations},
                     defaults);
 
   CLI::App* migrate_command = app.add_subcommand(
@@ -350,8 +370,33 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                       defaults);
   }
 
+  // Mail: needs no data folder or database, only the mail settings.
+  SettingFlags mail_test_flags;
+  MailTestArguments mail_args;
+  CLI::App* mail_command = app.add_subcommand("mail", "Outgoing mail");
+  mail_command->require_subcommand(1);
+  CLI::App* mail_test_command = mail_command->add_subcommand(
+      "test", "Send a test message with the mail settings (--smtp-url, --mail-from)");
+  mail_test_command->add_option("--to", mail_args.to, "Address to send it to")->required();
+  mail_test_command->add_option("--subject", mail_args.subject, "Subject (default: a test subject)");
+  mail_test_command->add_option("--text", mail_args.text, "Body text (default: a test message)");
+  add_setting_flags(*mail_test_command, mail_test_flags,
+                    {SettingGroup::mail, SettingGroup::operations}, defaults);
+
   CLI::App* version_command = app.add_subcommand("version", "Print the version and git commit");
   const CrdtCommand crdt_command(app);
+  const AuditCommand audit_command(app);
+  const SsoCommand sso_command(app);
+  SettingFlags sso_flags;
+  add_setting_flags(*sso_command.command(), sso_flags,
+                    {SettingGroup::storage, SettingGroup::operations}, defaults);
+  SettingFlags audit_verify_flags, audit_prune_flags, audit_export_flags;
+  for (auto [command, flags] : {std::pair{audit_command.verify_command(), &audit_verify_flags},
+                                {audit_command.prune_command(), &audit_prune_flags},
+                                {audit_command.export_command(), &audit_export_flags}}) {
+    add_setting_flags(*command, *flags, {SettingGroup::storage, SettingGroup::operations},
+                      defaults);
+  }
 
   std::vector<const char*> argv;
   argv.reserve(args.size());
@@ -372,6 +417,16 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     out << version_text() << "\n";
     return kExitOk;
   }
+  if (mail_test_command->parsed()) {
+    const Command command{"agora mail test", out, err};
+    auto settings = settings_from(mail_test_flags, environment, defaults);
+    if (!settings) return command.failure(settings.error());
+    if (auto level = log::parse_level(settings->log_level)) log::init(*level);
+    auto sent = send_test_mail(*settings, mail_args);
+    if (!sent) return command.failure(sent.error());
+    out << *sent << "\n";
+    return kExitOk;
+  }
 
   struct Choice {
     CLI::App* command;
@@ -385,7 +440,11 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                             {doc_import_command, &doc_import_flags, "agora doc import"},
                             {doc_share_command, &doc_share_flags, "agora doc share"},
                             {doc_export_command, &doc_export_flags, "agora doc export"},
-                            {token_command, &token_flags, "agora collab token"}};
+                            {token_command, &token_flags, "agora collab token"},
+                            {audit_command.verify_command(), &audit_verify_flags, "agora audit verify"},
+                            {audit_command.prune_command(), &audit_prune_flags, "agora audit prune"},
+                            {audit_command.export_command(), &audit_export_flags, "agora audit export"},
+                            {sso_command.command(), &sso_flags, "agora org sso"}};
   for (const Choice& choice : choices) {
     if (!choice.command->parsed()) continue;
     const Command command{choice.name, out, err};
@@ -394,10 +453,13 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     if (choice.command == serve_command) return serve(*settings);
     if (choice.command == migrate_command) return run_migrate(command, *settings);
     if (choice.command == demo_load_command) return run_demo_load(command, *settings);
+    if (audit_command.parsed()) return run_audit_command(command, *settings, audit_command);
+    if (sso_command.parsed()) return run_sso_command(command, *settings, sso_command);
     return run_document_command(command, *settings, choice.command->get_name(), doc_args);
   }
   return top.usage_error(
-      "choose a command: serve, migrate, demo load, doc, collab, crdt or version; see agora --help");
+      "choose a command: serve, migrate, demo load, doc, collab, audit, mail, crdt or version; see "
+      "agora --help");
 }
 
 Result<> prepare_data_dir(const fs::path& path) {

@@ -119,7 +119,7 @@ TEST(Cli, UnknownCommandIsNamed) {
 TEST(Cli, MissingCommandSaysWhatToDo) {
   const Outcome r = run({});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, version, crdt; see agora --help\n");
+  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, mail, version, crdt, audit, org; see agora --help\n");
   EXPECT_EQ(run({"demo"}).err, "agora demo: choose a command: load; see agora demo --help\n");
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("--help"), std::string::npos) << r.err;

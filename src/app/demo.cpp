@@ -87,6 +87,8 @@ Result<DemoLoad> load_into(store::Connection& connection, const base::Clock& clo
       auto created = directory.create_person(auth::NewPerson{
           organisation_id, std::string(person.email), std::string(person.name), std::move(*hash)});
       if (!created) return created.error();
+      // The first person listed runs the organisation's Agora: people, invitations, audit.
+      if (&person == &demo.people.front()) AGORA_TRY(directory.set_admin(created->id, true));
       ++load.people_created;
     }
   }

@@ -2,7 +2,8 @@
 
 #include "app/site_routes.hpp"
 #include "auth/directory_store.hpp"
-#include "auth/grant_store.hpp"
+#include "auth/request_principal.hpp"
+#include "auth/space_store.hpp"
 #include "base/logging.hpp"
 #include "collab/comment_store.hpp"
 #include "collab/document_content.hpp"
@@ -39,9 +40,15 @@ struct Access {
   auth::Person person;
   std::string organisation_name;
   collab::Document document;
+  std::optional<auth::Space> space;  // the space the document lives in, if any
   std::optional<auth::Role> role;
   bool can_comment = false;
   bool can_edit = false;
+  bool signed_in = false;  // proved by the session rather than a token
+
+  bool sensitive() const {
+    return space && space->classification == auth::Classification::official_sensitive;
+  }
 };
 
 // Why a request was refused: the status, the server's words (JSON answers and logs) and the
@@ -76,27 +83,38 @@ std::string_view verb_of(std::string_view action) {
   return "read";
 }
 
-// The one access check every document route makes: the token must be genuine and unexpired;
-// the document must exist (404) and be the one the token is for; the person it names must exist;
-// and auth::Policy must allow `action` on the document with the role the grant store records for
-// them now (a revoked grant wins over a token that has not yet expired).
+// The one access check every document route makes. The person is the one a signed-in session
+// names when no token is sent, else the one the token names: the token must be genuine and
+// unexpired, and be for this document. The document must exist (404); the person must exist;
+// and auth::Policy must allow `action` on the document with the role collab::document_role finds
+// for them now (their own grant or their space's; a revoked grant wins over an unexpired token).
 AccessOrDenial check_access(const DocumentSite& site, const http::Request& request,
                             std::string_view token, std::int64_t document_id,
                             std::string_view action) {
-  if (token.empty()) {
+  const auth::Principal session = auth::principal_of(request);
+  const bool by_session = token.empty() && session.signed_in() && !session.api_token;
+  if (token.empty() && !by_session) {
     return Denial{403,
-                  "no token: open the document from a link with ?token=, or send "
+                  "no token: sign in, open the document from a link with ?token=, or send "
                   "Authorization: Bearer TOKEN",
                   "document.denied.no_token"};
   }
-  auto claims = site.tokens.verify(token, collab::kTokenPurpose, site.clock.now());
-  if (!claims) {
-    return Denial{403, fmt::format("{}; ask for a new link", claims.error().message),
-                  "document.denied.bad_token"};
+  auth::TokenClaims claims;
+  if (by_session) {
+    claims.person_id = session.person_id;
+    claims.resource_id = std::to_string(document_id);
+  } else {
+    auto verified = site.tokens.verify(token, collab::kTokenPurpose, site.clock.now());
+    if (!verified) {
+      return Denial{403, fmt::format("{}; ask for a new link", verified.error().message),
+                    "document.denied.bad_token"};
+    }
+    claims = std::move(*verified);
   }
 
   struct Facts {
     std::optional<collab::Document> document;
+    std::optional<auth::Space> space;
     std::optional<auth::Person> person;
     std::string organisation_name;
     std::optional<auth::Role> role;
@@ -107,17 +125,22 @@ AccessOrDenial check_access(const DocumentSite& site, const http::Request& reque
     if (!document) return document.error();
     f.document = std::move(*document);
     auth::DirectoryStore directory(c, site.clock);
-    auto person = directory.find_person(claims->person_id);
+    auto person = directory.find_person(claims.person_id);
     if (!person) return person.error();
     f.person = std::move(*person);
-    if (f.person) {
-      auto organisation = directory.find_organisation(f.person->organisation_id);
-      if (!organisation) return organisation.error();
-      if (*organisation) f.organisation_name = (*organisation)->name;
-    }
-    auto role = auth::GrantStore(c, site.clock).role_of(claims->person_id, "document", document_id);
+    if (!f.document || !f.person) return f;
+    auto organisation = directory.find_organisation(f.person->organisation_id);
+    if (!organisation) return organisation.error();
+    if (*organisation) f.organisation_name = (*organisation)->name;
+    auto role =
+        collab::document_role(c, site.clock, f.person->id, f.person->organisation_id, *f.document);
     if (!role) return role.error();
     f.role = *role;
+    if (f.document->space_id) {
+      auto space = auth::SpaceStore(c, site.clock).find(*f.document->space_id);
+      if (!space) return space.error();
+      f.space = std::move(*space);
+    }
     return f;
   });
   if (!facts) {
@@ -126,29 +149,33 @@ AccessOrDenial check_access(const DocumentSite& site, const http::Request& reque
   }
   // A genuine token may learn that a document does not exist; only then must it be this one's.
   if (!facts->document) return Denial{404, fmt::format("there is no document {}", document_id), {}};
-  if (claims->resource_id != std::to_string(document_id)) {
+  if (claims.resource_id != std::to_string(document_id)) {
     return Denial{403, "the token is for another document", "document.denied.bad_token"};
   }
   if (!facts->person) {
-    return Denial{403, "the token names someone who no longer exists",
-                  "document.denied.bad_token"};
+    return Denial{403, "the token names someone who no longer exists", "document.denied.bad_token"};
   }
 
   const auto principal = auth::Principal::person(facts->person->id, facts->person->organisation_id,
                                                  request.remote_address);
+  // Someone signed in who has no role learns nothing, not even that the document exists.
+  if (by_session && !facts->role)
+    return Denial{404, fmt::format("there is no document {}", document_id), {}};
   const auth::Resource resource{"document", std::to_string(document_id), facts->role};
   if (auto decision = site.policy.check(principal, action, resource); !decision) {
-    return Denial{403,
-                  fmt::format("you may not {} this document ({})", verb_of(action),
-                              decision.reason),
-                  "document.denied.no_access"};
+    return Denial{
+        403, fmt::format("you may not {} this document ({})", verb_of(action), decision.reason),
+        "document.denied.no_access"};
   }
   Access access;
   access.person = std::move(*facts->person);
   access.organisation_name = std::move(facts->organisation_name);
   access.document = std::move(*facts->document);
+  access.space = std::move(facts->space);
   access.role = facts->role;
-  access.can_comment = static_cast<bool>(site.policy.check(principal, auth::kDocumentComment, resource));
+  access.signed_in = by_session;
+  access.can_comment =
+      static_cast<bool>(site.policy.check(principal, auth::kDocumentComment, resource));
   access.can_edit = static_cast<bool>(site.policy.check(principal, auth::kDocumentEdit, resource));
   return access;
 }
@@ -351,16 +378,24 @@ std::string with_image_tokens(std::string html, std::int64_t document_id, std::s
   return html;
 }
 
+// How long the token minted for a signed-in reader's editor lasts: a working day, so an open
+// editor can reconnect; it grants nothing the reader's current role does not.
+constexpr std::chrono::hours kSignedInTokenLifetime{8};
+
 http::PageContext page_context(const DocumentSite& site, const http::Request& request,
-                               std::string title) {
+                               std::string title, const std::optional<auth::Space>& space) {
+  const auth::Principal principal = auth::principal_of(request);
   http::PageContext context;
   context.language = std::string(http::choose_language(request));
   context.request_id = request.request_id;
   context.current_path = request.path;
   context.title = std::move(title);
+  context.csrf_token = principal.csrf_token;
+  if (principal.signed_in()) context.signed_in_as = principal.display_name;
   context.breadcrumbs = {
-      {site.templates.message(context.language, "layout.nav.workspace"), "/workspace"},
-      {context.title, ""}};
+      {site.templates.message(context.language, "layout.nav.workspace"), "/workspace"}};
+  if (space) context.breadcrumbs.push_back({space->name, fmt::format("/spaces/{}", space->id)});
+  context.breadcrumbs.push_back({context.title, ""});
   return context;
 }
 
@@ -392,17 +427,45 @@ http::Response document_page(const DocumentSite& site, http::Request& request) {
   if (!document_id) return error_page(site.templates, request, 404, "there is no such document");
   const std::string token = request.query_param("token").value_or("");
   AccessOrDenial checked = check_access(site, request, token, *document_id, auth::kDocumentRead);
-  if (const auto* denial = std::get_if<Denial>(&checked)) return denied_page(site, request, *denial);
+  if (const auto* denial = std::get_if<Denial>(&checked))
+    return denied_page(site, request, *denial);
   const Access& access = std::get<Access>(checked);
+  // Documents in OFFICIAL-SENSITIVE spaces are need-to-know: every view leaves a record, and a
+  // view that cannot be recorded is not shown.
+  if (access.sensitive()) {
+    const auth::Principal viewer = auth::Principal::person(
+        access.person.id, access.person.organisation_id, request.remote_address);
+    auto event = auth::AuditEvent::by(viewer, "document.view", "document",
+                                      std::to_string(access.document.id));
+    event.user_agent = std::string(request.headers.get("User-Agent"));
+    event.space_id = access.space->id;
+    event.document_id = access.document.id;
+    if (auto recorded = site.audit_log.append(event); !recorded) {
+      log::error("document.audit_failed",
+                 {{"document", *document_id}, {"error", recorded.error().message}});
+      return error_page(site.templates, request, 503,
+                        "the view could not be recorded in the audit trail; try again");
+    }
+  }
+  // A signed-in reader's editor still needs a token for the collaboration socket and the API;
+  // it stands for this person and this document only, and every use re-checks their role.
+  const std::string editor_token =
+      access.signed_in
+          ? site.tokens.sign(auth::TokenClaims{std::string(collab::kTokenPurpose), access.person.id,
+                                               std::to_string(access.document.id),
+                                               site.clock.now() + kSignedInTokenLifetime})
+          : token;
 
   auto doc = collab::load_doc(site.database, site.clock, *document_id);
   if (!doc) {
-    log::error("document.load_failed", {{"document", *document_id}, {"error", doc.error().message}});
+    log::error("document.load_failed",
+               {{"document", *document_id}, {"error", doc.error().message}});
     return error_page(site.templates, request, 500, "the document could not be loaded");
   }
   auto html = collab::export_as(**doc, "html");
   if (!html) {
-    log::error("document.export_failed", {{"document", *document_id}, {"error", html.error().message}});
+    log::error("document.export_failed",
+               {{"document", *document_id}, {"error", html.error().message}});
     return error_page(site.templates, request, 500, "the document could not be shown");
   }
 
@@ -413,7 +476,7 @@ http::Response document_page(const DocumentSite& site, http::Request& request) {
       {"document_id", std::to_string(*document_id)},
       {"person_id", std::to_string(access.person.id)},
       {"document_title", access.document.title},
-      {"token", token},
+      {"token", editor_token},
       {"websocket_path", kCollabWebSocketPath},
       {"user_name", access.person.display_name},
       {"organisation_name", access.organisation_name},
@@ -423,9 +486,13 @@ http::Response document_page(const DocumentSite& site, http::Request& request) {
       {"is_read_only", read_only},
       {"role_label", site.templates.message(language, role_message_key(access))},
       {"has_content", !html->empty()},
-      {"content_html", with_image_tokens(std::move(*html), *document_id, token)},
+      {"content_html", with_image_tokens(std::move(*html), *document_id, editor_token)},
+      {"sensitive", access.sensitive()},
+      {"in_space", access.space.has_value()},
+      {"space_name", access.space ? access.space->name : std::string()},
+      {"space_href", access.space ? fmt::format("/spaces/{}", access.space->id) : std::string()},
   };
-  auto context = page_context(site, request, access.document.title);
+  auto context = page_context(site, request, access.document.title, access.space);
   return private_page(site.templates.render_page("document", data, context), 200);
 }
 

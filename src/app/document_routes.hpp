@@ -1,9 +1,12 @@
 #pragma once
 // The document page with its collaborative editor, and the JSON API the editor calls: comment
-// threads and image uploads. Until sign-in exists (issue 5) a person proves who they are with
+// threads and image uploads. A person proves who they are by their session (signed in), or by
 // the signed collaboration token (`agora collab token`): ?token= on the page, and
-// `Authorization: Bearer` on API calls.
+// `Authorization: Bearer` on API calls. The page gives a signed-in reader's editor a token of
+// its own. Access is the stronger of the person's grant on the document and their role on its
+// space (collab::document_role).
 
+#include "auth/audit_log.hpp"
 #include "auth/policy.hpp"
 #include "auth/signed_token.hpp"
 #include "collab/service.hpp"
@@ -27,6 +30,8 @@ struct DocumentSite {
   store::BlobStore& blobs;
   /// The collaboration service, through which a restored version reaches open editors.
   collab::Service& collab;
+  /// Where views of documents in OFFICIAL-SENSITIVE spaces are recorded.
+  auth::AuditLog& audit_log;
 };
 
 /// The path of the Hocuspocus endpoint the editor connects to (see collab_routes.cpp).

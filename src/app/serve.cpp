@@ -1,14 +1,23 @@
 #include "app/serve.hpp"
 
+#include "app/audit_routes.hpp"
+#include "app/account_routes.hpp"
+#include "app/admin_routes.hpp"
+#include "app/email_link_routes.hpp"
 #include "app/collab_routes.hpp"
 #include "app/document_routes.hpp"
 #include "app/migrations.hpp"
 #include "app/site_routes.hpp"
+#include "app/space_routes.hpp"
+#include "app/sso_routes.hpp"
+#include "auth/audit_log.hpp"
+#include "auth/sign_in_middleware.hpp"
 #include "auth/signed_token.hpp"
 #include "collab/service.hpp"
 #include "base/logging.hpp"
 #include "http/assets.hpp"
 #include "http/server.hpp"
+#include "notify/mailer.hpp"
 
 #include <chrono>
 #include <iostream>
@@ -116,12 +125,36 @@ int serve(const base::Settings& settings) {
   if (!blobs) return startup_failed("blob store", blobs.error());
   collab::Service collab(**database, base::system_clock(), policy, std::move(*token_key),
                          collab::ServiceOptions{.unload_after = settings.collab_unload_after});
+  // Every module writes to the one audit log; records past --audit-retention go daily.
+  auth::AuditLog audit_log(**database, base::system_clock());
+  auth::AuditRetention audit_retention(audit_log, base::system_clock(), settings.audit_retention);
+  auto mailer = notify::make_mailer(settings);
+  if (!mailer) return startup_failed("mail", mailer.error());
+  auto csrf_key = (*database)->with_connection(
+      [](store::Connection& c) { return auth::load_or_create_server_key(c, "csrf"); });
+  if (!csrf_key) return startup_failed("CSRF key", csrf_key.error());
+  const auth::SessionLimits session_limits{settings.session_idle, settings.session_absolute};
+  const auth::SignInMiddlewareConfig sign_in_config{**database, base::system_clock(),
+                                                    session_limits, settings.public_url,
+                                                    std::move(*csrf_key)};
+
   http::Router router;
+  // Outermost first: who is asking (and is the request forged?), then may they.
+  router.use(auth::sign_in_middleware(sign_in_config));
   Site site{*templates, *static_files, **database, metrics, policy};  // routes keep references to it
   add_site_routes(router, site);
+  add_account_routes(router, AccountSite{*templates, **database, base::system_clock(), policy,
+                                         session_limits, audit_log});
+  const EmailLinkSite email_links{*templates, **database, base::system_clock(), audit_log, **mailer,
+                                  settings.public_url};
+  add_email_link_routes(router, email_links);
+  add_admin_routes(router, AdminSite{email_links, policy, session_limits});
+  add_sso_routes(router, SsoSite{*templates, **database, base::system_clock(), session_limits, settings.public_url, audit_log});
   add_collab_routes(router, collab);
+  add_audit_routes(router, AuditSite{*templates, **database, base::system_clock(), policy, audit_log});
+  add_space_routes(router, SpaceSite{*templates, **database, base::system_clock(), policy, audit_log});
   add_document_routes(router, DocumentSite{*templates, **database, base::system_clock(), policy,
-                                           document_tokens, *blobs, collab});
+                                           document_tokens, *blobs, collab, audit_log});
 
   const http::Templates& pages = *templates;
   http::Server server(

@@ -1,18 +1,37 @@
 #include "app/site_routes.hpp"
 
+#include "auth/request_principal.hpp"
+
 #include <boost/json.hpp>
 
 namespace agora::app {
 namespace {
 
 // Deny by default: a route runs only when auth::Policy allows its action for this principal.
+// Someone not signed in who opens a page that needs it is sent to sign in and brought back.
 http::Middleware authorize(const auth::Policy& policy, const http::Templates& templates) {
   return [&policy, &templates](http::Request& request, const http::Next& next) {
     if (request.action.empty()) return next(request);  // no route matched: the 404/405 page
-    auto principal = auth::Principal::anonymous(request.remote_address);
-    if (!policy.check(principal, request.action, auth::Resource{}))
-      return error_page(templates, request, 403, "you do not have permission to do this");
-    return next(request);
+    const auth::Principal principal = auth::principal_of(request);
+    const auth::Decision decision = policy.check(principal, request.action, auth::Resource{});
+    if (decision) return next(request);
+    const bool page_visit = (request.method == "GET" || request.method == "HEAD") &&
+                            !request.prefers_json() &&
+                            request.headers.get("Upgrade").empty();
+    // Only where signing in would help: not, say, /metrics from afar.
+    if (!principal.signed_in() && page_visit && decision.reason == auth::kSignInFirst) {
+      http::Response response = http::Response::html("", 303);
+      response.headers.set("Location",
+                           principal.sign_in_pending
+                               ? std::string(principal.must_set_up_two_factor
+                                                 ? "/account/two-factor"
+                                                 : "/sign-in/two-factor")
+                               : "/sign-in?return_to=" + http::percent_encode(request.target));
+      return response;
+    }
+    return error_page(templates, request, 403,
+                      principal.signed_in() ? "you do not have permission to do this"
+                                            : "sign in first");
   };
 }
 

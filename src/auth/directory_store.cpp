@@ -35,6 +35,14 @@ Result<> check_display_text(std::string_view what, std::string_view text) {
   return {};
 }
 
+constexpr std::string_view kPersonColumns =
+    "SELECT id, organisation_id, email, display_name, password_hash, created_at, is_admin, status, "
+    "totp_secret, totp_last_step, external_id";
+
+constexpr std::string_view kOrganisationColumns =
+    "SELECT o.id, o.name, o.kind, o.created_at, o.require_two_factor, o.oidc_issuer, "
+    "o.oidc_client_id, o.oidc_client_secret";
+
 Person person_from(const store::Row& row) {
   Person person;
   person.id = row.integer(0);
@@ -43,6 +51,11 @@ Person person_from(const store::Row& row) {
   person.display_name = row.text(3);
   person.password_hash = row.text(4);
   person.created_at = base::from_unix_millis(row.integer(5));
+  person.is_admin = row.integer(6) != 0;
+  person.status = person_status_from(row.text(7)).value_or(PersonStatus::suspended);
+  if (!row.is_null(8)) person.totp_secret = row.text(8);
+  person.totp_last_step = row.integer(9);
+  if (!row.is_null(10)) person.external_id = row.text(10);
   return person;
 }
 
@@ -105,20 +118,21 @@ Result<Organisation> DirectoryStore::create_organisation(
 
 Result<std::optional<Organisation>> DirectoryStore::find_organisation(std::int64_t id) {
   return find_organisation_where(
-      "SELECT id, name, kind, created_at FROM organisations WHERE id = ?", id);
+      fmt::format("{} FROM organisations o WHERE o.id = ?", kOrganisationColumns), id);
 }
 
 Result<std::optional<Organisation>> DirectoryStore::find_organisation_by_name(
     std::string_view name) {
   return find_organisation_where(
-      "SELECT id, name, kind, created_at FROM organisations WHERE name = ?", std::string(name));
+      fmt::format("{} FROM organisations o WHERE o.name = ?", kOrganisationColumns), std::string(name));
 }
 
 Result<std::optional<Organisation>> DirectoryStore::find_organisation_by_domain(
     std::string_view domain) {
   return find_organisation_where(
-      "SELECT o.id, o.name, o.kind, o.created_at FROM organisations o "
-      "JOIN organisation_domains d ON d.organisation_id = o.id WHERE d.domain = ?",
+      fmt::format("{} FROM organisations o JOIN organisation_domains d "
+                  "ON d.organisation_id = o.id WHERE d.domain = ?",
+                  kOrganisationColumns),
       lower_ascii(trim(domain)));
 }
 
@@ -139,6 +153,10 @@ Result<std::optional<Organisation>> DirectoryStore::find_organisation_where(
   }
   organisation.kind = *kind;
   organisation.created_at = base::from_unix_millis(row.integer(3));
+  organisation.require_two_factor = row.integer(4) != 0;
+  organisation.oidc_issuer = row.text(5);
+  organisation.oidc_client_id = row.text(6);
+  organisation.oidc_client_secret = row.text(7);
 
   auto domains = connection_.query(
       "SELECT domain FROM organisation_domains WHERE organisation_id = ? ORDER BY domain",
@@ -192,8 +210,7 @@ Result<std::optional<Person>> DirectoryStore::find_person(std::int64_t id) {
 Result<std::optional<Person>> DirectoryStore::find_person_where(std::string_view condition,
                                                                 store::Value value) {
   auto rows = connection_.query(
-      "SELECT id, organisation_id, email, display_name, password_hash, created_at "
-      "FROM people WHERE " + std::string(condition),
+      fmt::format("{} FROM people WHERE {}", kPersonColumns, condition),
       {std::move(value)});
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<Person>();
@@ -268,6 +285,58 @@ Result<> check_email_domain(std::string_view domain) {
     }
     start = end + 1;
   }
+  return {};
+}
+
+Result<std::vector<Person>> DirectoryStore::list_people(std::int64_t organisation_id) {
+  auto rows = connection_.query(
+      fmt::format("{} FROM people WHERE organisation_id = ? ORDER BY display_name, id",
+                  kPersonColumns),
+      {organisation_id});
+  if (!rows) return rows.error();
+  std::vector<Person> people;
+  for (const store::Row& row : *rows) people.push_back(person_from(row));
+  return people;
+}
+
+Result<> DirectoryStore::set_password_hash(std::int64_t person_id,
+                                           std::string_view password_hash) {
+  AGORA_TRY(connection_.execute("UPDATE people SET password_hash = ? WHERE id = ?",
+                                {std::string(password_hash), person_id}));
+  return {};
+}
+
+Result<> DirectoryStore::set_admin(std::int64_t person_id, bool is_admin) {
+  AGORA_TRY(connection_.execute("UPDATE people SET is_admin = ? WHERE id = ?",
+                                {std::int64_t{is_admin ? 1 : 0}, person_id}));
+  return {};
+}
+
+Result<> DirectoryStore::set_status(std::int64_t person_id, PersonStatus status) {
+  AGORA_TRY(connection_.execute("UPDATE people SET status = ? WHERE id = ?",
+                                {std::string(to_string(status)), person_id}));
+  return {};
+}
+
+Result<> DirectoryStore::set_totp_secret(std::int64_t person_id, std::string_view secret) {
+  store::Value value = nullptr;
+  if (!secret.empty()) value = store::Bytes{std::string(secret)};
+  AGORA_TRY(connection_.execute(
+      "UPDATE people SET totp_secret = ?, totp_last_step = 0 WHERE id = ?", {value, person_id}));
+  return {};
+}
+
+Result<bool> DirectoryStore::claim_totp_step(std::int64_t person_id, std::int64_t step) {
+  auto changed = connection_.execute(
+      "UPDATE people SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+      {step, person_id, step});
+  if (!changed) return changed.error();
+  return *changed == 1;
+}
+
+Result<> DirectoryStore::set_require_two_factor(std::int64_t organisation_id, bool required) {
+  AGORA_TRY(connection_.execute("UPDATE organisations SET require_two_factor = ? WHERE id = ?",
+                                {std::int64_t{required ? 1 : 0}, organisation_id}));
   return {};
 }
 

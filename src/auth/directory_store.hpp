@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace agora::auth {
 
@@ -50,6 +51,22 @@ class DirectoryStore {
   Result<std::optional<Person>> find_person_by_email(std::string_view email);
   /// The person with `id`, or nullopt.
   Result<std::optional<Person>> find_person(std::int64_t id);
+  /// Everyone whose home organisation is `organisation_id`, by display name.
+  Result<std::vector<Person>> list_people(std::int64_t organisation_id);
+
+  /// Replaces a person's password hash (empty: no password sign-in).
+  Result<> set_password_hash(std::int64_t person_id, std::string_view password_hash);
+  /// Makes a person an admin of their organisation, or not.
+  Result<> set_admin(std::int64_t person_id, bool is_admin);
+  /// Suspends, reactivates or marks erased.
+  Result<> set_status(std::int64_t person_id, PersonStatus status);
+  /// Sets up TOTP with `secret` (raw bytes), or removes it when empty; resets the last step.
+  Result<> set_totp_secret(std::int64_t person_id, std::string_view secret);
+  /// Records the TOTP step just accepted, only if it is later than the one stored: false when
+  /// another request used this step (or a later one) first, so a code cannot be used twice.
+  Result<bool> claim_totp_step(std::int64_t person_id, std::int64_t step);
+  /// Whether the organisation's staff must use two-factor authentication.
+  Result<> set_require_two_factor(std::int64_t organisation_id, bool required);
 
  private:
   // Runs `select_sql` (id, name, kind, created_at of at most one organisation; one `?` bound

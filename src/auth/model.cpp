@@ -58,4 +58,21 @@ std::optional<Role> role_from(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::string_view to_string(PersonStatus status) noexcept {
+  switch (status) {
+    case PersonStatus::active: return "active";
+    case PersonStatus::suspended: return "suspended";
+    case PersonStatus::erased: return "erased";
+  }
+  return "active";
+}
+
+std::optional<PersonStatus> person_status_from(std::string_view name) noexcept {
+  for (PersonStatus status :
+       {PersonStatus::active, PersonStatus::suspended, PersonStatus::erased}) {
+    if (to_string(status) == name) return status;
+  }
+  return std::nullopt;
+}
+
 }  // namespace agora::auth

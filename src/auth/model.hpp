@@ -35,7 +35,18 @@ struct Organisation {
   OrganisationKind kind = OrganisationKind::other;
   std::vector<std::string> email_domains;  // lower case, each belongs to one organisation
   std::chrono::system_clock::time_point created_at;
+  bool require_two_factor = false;  // its staff must set up TOTP before they can work
+  std::string oidc_issuer;          // non-empty: its staff may sign in by single sign-on
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
 };
+
+/// Whether a person may sign in: suspended people (deprovisioned) keep their history but cannot;
+/// erased people have had their personal data removed.
+enum class PersonStatus { active, suspended, erased };
+
+std::string_view to_string(PersonStatus status) noexcept;
+std::optional<PersonStatus> person_status_from(std::string_view name) noexcept;
 
 /// A member of staff with a home organisation.
 struct Person {
@@ -45,6 +56,11 @@ struct Person {
   std::string display_name;   // as the person writes it, e.g. "Siân Pritchard"
   std::string password_hash;  // argon2id string from auth/passwords.hpp; empty: no password
   std::chrono::system_clock::time_point created_at;
+  bool is_admin = false;  // manages their organisation's people and reads its audit trail
+  PersonStatus status = PersonStatus::active;
+  std::string totp_secret;           // raw bytes; empty: no two-factor authentication set up
+  std::int64_t totp_last_step = 0;   // the last TOTP time step accepted, so a code works once
+  std::string external_id;           // the directory's id for them (SCIM externalId)
 };
 
 }  // namespace agora::auth

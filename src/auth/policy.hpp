@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace agora::auth {
 
@@ -33,8 +34,34 @@ inline constexpr std::string_view kDocumentEdit = "document.edit";
 /// Sharing a document and managing its versions.
 inline constexpr std::string_view kDocumentManage = "document.manage";
 
-/// Who is asking: the anonymous public, or a member of staff identified by a session or a
-/// signed token. Guests and citizens come with the identity issue.
+/// Signing in, out and back: the sign-in, 2FA, SSO, password reset and invitation pages.
+/// Anyone may reach them; each checks what it is given.
+inline constexpr std::string_view kAccountSignIn = "account.sign_in";
+/// A signed-in person's own account: their sessions, 2FA, API tokens, their data.
+inline constexpr std::string_view kAccountManage = "account.manage";
+/// Managing an organisation's people, invitations, settings (resource {"organisation", id}):
+/// that organisation's admins only.
+inline constexpr std::string_view kOrganisationManage = "organisation.manage";
+/// Reading and exporting an organisation's audit trail (resource {"organisation", id}): its
+/// admins only.
+inline constexpr std::string_view kAuditRead = "audit.read";
+/// Creating a space owned by one's own organisation: any signed-in member of staff.
+inline constexpr std::string_view kSpaceCreate = "space.create";
+/// Reading a space and its contents (resource {"space", id} with the principal's role).
+inline constexpr std::string_view kSpaceRead = "space.read";
+/// Adding documents and files to a space.
+inline constexpr std::string_view kSpaceEdit = "space.edit";
+/// Sharing a space, changing its classification, renaming it.
+inline constexpr std::string_view kSpaceManage = "space.manage";
+/// SCIM provisioning of an organisation's people and groups (resource {"organisation", id}), by
+/// an API token with the "scim" scope that belongs to one of its admins.
+inline constexpr std::string_view kScimProvision = "scim.provision";
+
+/// The reason Policy gives when signing in would let the action through.
+inline constexpr std::string_view kSignInFirst = "sign in first";
+
+/// Who is asking: the anonymous public, or a member of staff identified by a session, an API
+/// token or a signed document token. (Citizens' Engage accounts come with the Engage issue.)
 struct Principal {
   enum class Kind { anonymous, person };
 
@@ -42,16 +69,40 @@ struct Principal {
   std::string remote_address;    // the peer's IP address as text, e.g. "127.0.0.1" or "::1"
   std::int64_t person_id = 0;    // set for Kind::person
   std::int64_t organisation_id = 0;
+  bool organisation_admin = false;  // manages the people and audit trail of organisation_id
+  std::int64_t session_id = 0;      // the session that proved who they are; 0 for tokens
+  std::string user_agent;           // for the audit trail
+  std::string display_name;         // the person's name, for the page header
+  /// Set while a session has passed the password but not yet the second factor (or 2FA set-up):
+  /// kind stays anonymous, person_id and session_id name who is half-way through signing in.
+  bool sign_in_pending = false;
+  /// With sign_in_pending: the organisation requires 2FA and this person has none yet, so the
+  /// only thing they may do is set it up (rather than give a code).
+  bool must_set_up_two_factor = false;
+  /// Set when an API token proved the identity: its scopes, e.g. {"scim"}. Sessions have none
+  /// and may do whatever the person may.
+  bool api_token = false;
+  std::vector<std::string> api_scopes;
+  /// The CSRF token this requester's forms must carry (auth/sign_in_middleware.hpp).
+  std::string csrf_token;
 
   /// Someone not signed in, connecting from `remote_address`.
   static Principal anonymous(std::string remote_address) {
-    return Principal{Kind::anonymous, std::move(remote_address), 0, 0};
+    Principal p;
+    p.remote_address = std::move(remote_address);
+    return p;
   }
   /// A member of staff, whose identity has been proved (session or signed token).
   static Principal person(std::int64_t person_id, std::int64_t organisation_id,
                           std::string remote_address) {
-    return Principal{Kind::person, std::move(remote_address), person_id, organisation_id};
+    Principal p;
+    p.kind = Kind::person;
+    p.remote_address = std::move(remote_address);
+    p.person_id = person_id;
+    p.organisation_id = organisation_id;
+    return p;
   }
+  bool signed_in() const { return kind == Kind::person; }
 };
 
 /// What is being acted on, e.g. {"document", "42"}; empty for actions on the whole site.

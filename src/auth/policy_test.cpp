@@ -30,7 +30,7 @@ TEST(Policy, MetricsOnlyFromLoopback) {
 
 TEST(Policy, UnknownActionsAreDenied) {
   const Policy policy;
-  const Principal local = Principal::anonymous("127.0.0.1");
+  const Principal local = Principal::person(7, 1, "127.0.0.1");
   for (const char* action : {"", "site.edit", "document.delete", "SITE.VIEW", "site.view "}) {
     const Decision decision = policy.check(local, action, Resource{"document", "1"});
     EXPECT_FALSE(decision) << action;
@@ -92,4 +92,68 @@ TEST(Policy, DocumentActionsNeedAPersonAndADocument) {
 }
 
 }  // namespace
+
+TEST(Policy, SpaceActionsFollowTheRole) {
+  const Policy policy;
+  const Principal person = Principal::person(7, 1, "");
+  auto space = [](std::optional<Role> role) { return Resource{"space", "3", role}; };
+  EXPECT_FALSE(policy.check(person, kSpaceRead, space(std::nullopt)));
+  EXPECT_TRUE(policy.check(person, kSpaceRead, space(Role::viewer)));
+  EXPECT_FALSE(policy.check(person, kSpaceEdit, space(Role::commenter)));
+  EXPECT_TRUE(policy.check(person, kSpaceEdit, space(Role::editor)));
+  EXPECT_FALSE(policy.check(person, kSpaceManage, space(Role::editor)));
+  EXPECT_TRUE(policy.check(person, kSpaceManage, space(Role::owner)));
+  // A document role does not open a space, nor the other way round.
+  EXPECT_FALSE(policy.check(person, kSpaceRead, Resource{"document", "3", Role::owner}));
+  EXPECT_FALSE(policy.check(person, kDocumentRead, space(Role::owner)));
+  // The route-level gate (no resource) lets signed-in people through and nobody else.
+  EXPECT_TRUE(policy.check(person, kSpaceRead, {}));
+  EXPECT_FALSE(policy.check(Principal::anonymous("127.0.0.1"), kSpaceRead, {}));
+  EXPECT_FALSE(policy.check(Principal::anonymous("127.0.0.1"), kSpaceCreate, {}));
+  EXPECT_TRUE(policy.check(person, kSpaceCreate, {}));
+}
+
+TEST(Policy, OrganisationAdminsManageOnlyTheirOwnOrganisation) {
+  const Policy policy;
+  Principal admin = Principal::person(7, 1, "");
+  admin.organisation_admin = true;
+  const Principal member = Principal::person(8, 1, "");
+  for (std::string_view action : {kOrganisationManage, kAuditRead}) {
+    EXPECT_TRUE(policy.check(admin, action, Resource{"organisation", "1"})) << action;
+    EXPECT_FALSE(policy.check(admin, action, Resource{"organisation", "2"})) << action;
+    EXPECT_FALSE(policy.check(admin, action, Resource{"space", "1"})) << action;
+    EXPECT_FALSE(policy.check(member, action, Resource{"organisation", "1"})) << action;
+    EXPECT_FALSE(policy.check(Principal::anonymous("::1"), action, {})) << action;
+  }
+}
+
+TEST(Policy, ApiTokensDoOnlyWhatTheirScopesAllow) {
+  const Policy policy;
+  Principal token = Principal::person(7, 1, "");
+  token.api_token = true;
+  token.organisation_admin = true;
+  EXPECT_FALSE(policy.check(token, kScimProvision, Resource{"organisation", "1"}));
+  token.api_scopes = {"scim"};
+  EXPECT_TRUE(policy.check(token, kScimProvision, Resource{"organisation", "1"}));
+  EXPECT_FALSE(policy.check(token, kScimProvision, Resource{"organisation", "2"}));
+  EXPECT_FALSE(policy.check(token, kAccountManage, {}));
+  EXPECT_FALSE(policy.check(token, kSpaceRead, Resource{"space", "1", Role::owner}));
+  EXPECT_FALSE(policy.check(token, kAuditRead, Resource{"organisation", "1"}));
+  token.organisation_admin = false;
+  EXPECT_FALSE(policy.check(token, kScimProvision, Resource{"organisation", "1"}));
+  // A session of the same admin may not provision by SCIM: that is for directories.
+  Principal session = Principal::person(7, 1, "");
+  session.organisation_admin = true;
+  EXPECT_FALSE(policy.check(session, kScimProvision, Resource{"organisation", "1"}));
+}
+
+TEST(Policy, HalfSignedInIsNotSignedIn) {
+  const Policy policy;
+  Principal pending = Principal::anonymous("::1");
+  pending.person_id = 7;
+  pending.sign_in_pending = true;
+  EXPECT_TRUE(policy.check(pending, kAccountSignIn, {}));
+  EXPECT_FALSE(policy.check(pending, kAccountManage, {}));
+  EXPECT_FALSE(policy.check(pending, kSpaceCreate, {}));
+}
 }  // namespace agora::auth

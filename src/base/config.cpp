@@ -40,7 +40,7 @@ Result<std::int64_t> parse_whole(std::string_view text, std::int64_t min, std::i
 Result<std::chrono::seconds> parse_duration(std::string_view text, std::chrono::seconds min,
                                             std::chrono::seconds max) {
   static constexpr std::string_view kExpected =
-      "expected a duration such as 15 (seconds), 15s, 2m or 1h";
+      "expected a duration such as 15 (seconds), 15s, 2m, 1h or 30d";
   std::int64_t unit = 1;
   std::string_view digits = text;
   if (!digits.empty()) {
@@ -55,6 +55,10 @@ Result<std::chrono::seconds> parse_duration(std::string_view text, std::chrono::
         break;
       case 'h':
         unit = 3600;
+        digits.remove_suffix(1);
+        break;
+      case 'd':
+        unit = 24 * 3600;
         digits.remove_suffix(1);
         break;
       default:
@@ -190,6 +194,38 @@ std::string show_log_level(const Settings& s) {
 
 constexpr std::int64_t kHour = 3600;
 
+template <auto Member>
+Result<> set_string(Settings& s, std::string_view text) {
+  s.*Member = std::string(text);
+  return {};
+}
+
+template <auto Member>
+std::string show_string(const Settings& s) {
+  return s.*Member;
+}
+
+template <auto Member>
+std::string show_redacted_url(const Settings& s) {
+  return redact_url(s.*Member);
+}
+
+// An absolute http(s) URL without a path, query or trailing slash: it is compared with Origin
+// headers, which have none.
+Result<> set_public_url(Settings& s, std::string_view text) {
+  while (text.ends_with('/')) text.remove_suffix(1);
+  const bool scheme_ok = text.starts_with("https://") || text.starts_with("http://");
+  const std::size_t host_start = text.find("://") + 3;
+  if (!text.empty() &&
+      (!scheme_ok || text.size() <= host_start ||
+       text.find_first_of("/?#@ ", host_start) != std::string_view::npos)) {
+    return fail(ErrorKind::invalid_input,
+                "expected the site's address as https://HOST or https://HOST:PORT, with no path");
+  }
+  s.public_url = std::string(text);
+  return {};
+}
+
 const SettingSpec kSpecs[] = {
     {"data", "AGORA_DATA", "data", SettingGroup::storage, "DIR",
      "Data folder: the SQLite database, blobs and keys; created if missing",
@@ -241,6 +277,29 @@ const SettingSpec kSpecs[] = {
      "How long an open document stays in memory after its last editor leaves, e.g. 30s",
      set_duration<&Settings::collab_unload_after, 0, kHour>,
      show_duration<&Settings::collab_unload_after>},
+    {"public-url", "AGORA_PUBLIC_URL", "public_url", SettingGroup::serving, "URL",
+     "The site's address as browsers see it, e.g. https://agora.example.gov.uk; used for links in "
+     "mail and the Origin check (default: from the request's Host)",
+     set_public_url, show_string<&Settings::public_url>},
+    {"session-idle", "AGORA_SESSION_IDLE", "session_idle", SettingGroup::serving, "DURATION",
+     "Sign people out after this long without a request, e.g. 30m",
+     set_duration<&Settings::session_idle, 60, 7 * 24 * kHour>,
+     show_duration<&Settings::session_idle>},
+    {"session-absolute", "AGORA_SESSION_ABSOLUTE", "session_absolute", SettingGroup::serving,
+     "DURATION", "Sign people out this long after they signed in, however active, e.g. 12h",
+     set_duration<&Settings::session_absolute, 60, 30 * 24 * kHour>,
+     show_duration<&Settings::session_absolute>},
+    {"smtp-url", "AGORA_SMTP_URL", "smtp_url", SettingGroup::mail, "URL",
+     "Mail server: smtp://HOST:PORT (STARTTLS when offered) or smtps://HOST:PORT; empty: mail "
+     "is written to the log instead of sent",
+     set_string<&Settings::smtp_url>, show_redacted_url<&Settings::smtp_url>},
+    {"mail-from", "AGORA_MAIL_FROM", "mail_from", SettingGroup::mail, "ADDRESS",
+     "The sender of every message, e.g. \"Agora <agora@example.gov.uk>\"",
+     set_string<&Settings::mail_from>, show_string<&Settings::mail_from>},
+    {"audit-retention", "AGORA_AUDIT_RETENTION", "audit_retention", SettingGroup::operations,
+     "DURATION", "How long audit records are kept before they are pruned, e.g. 2555d",
+     set_duration<&Settings::audit_retention, 24 * kHour, 100LL * 365 * 24 * kHour>,
+     show_duration<&Settings::audit_retention>},
     {"log-level", "AGORA_LOG_LEVEL", "log_level", SettingGroup::operations, "LEVEL",
      "Least severe log lines written: trace, debug, info, warn or error", set_log_level,
      show_log_level},

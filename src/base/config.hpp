@@ -39,8 +39,9 @@ struct ConfigInputs {
 };
 
 /// Which commands take a setting as a flag: storage and operations ones on every command that
-/// touches state, serving ones on `agora serve` only.
-enum class SettingGroup { storage, serving, operations };
+/// touches state, serving ones on `agora serve` only, mail ones on `agora serve` and
+/// `agora mail test`.
+enum class SettingGroup { storage, serving, mail, operations };
 
 /// One setting: its names in each source, and how to parse and show it.
 struct SettingSpec {

@@ -126,6 +126,11 @@ TEST(Config, EveryDeclaredSettingReadsFromEverySource) {
       {"read-timeout", "16s"},   {"idle-timeout", "61s"},
       {"shutdown-grace", "11s"}, {"log-level", "debug"},
       {"collab-unload-after", "2s"},
+      {"public-url", "https://agora.example.gov.uk"},
+      {"session-idle", "900s"},  {"session-absolute", "28800s"},
+      {"smtp-url", "smtp://127.0.0.1:2525"},
+      {"mail-from", "Agora <agora@example.gov.uk>"},
+      {"audit-retention", "86400s"},
   };
   ASSERT_EQ(samples.size(), setting_specs().size());
   for (const SettingSpec& spec : setting_specs()) {
@@ -198,7 +203,7 @@ TEST(Config, DurationsAcceptUnitsAndCheckRange) {
 
   inputs.flags = {{"read-timeout", "soon"}};
   EXPECT_EQ(error_of(inputs),
-            R"(--read-timeout "soon": expected a duration such as 15 (seconds), 15s, 2m or 1h)");
+            R"(--read-timeout "soon": expected a duration such as 15 (seconds), 15s, 2m, 1h or 30d)");
   inputs.flags = {{"read-timeout", "2h"}};
   EXPECT_EQ(error_of(inputs), R"(--read-timeout "2h": must be between 1s and 3600s)");
 }

@@ -35,6 +35,18 @@ struct Settings {
   // Collaboration.
   std::chrono::seconds collab_unload_after{30};  // --collab-unload-after: a room's grace period
 
+  // Sign-in and sessions (issue 5).
+  std::string public_url;                   // --public-url: e.g. https://agora.example.gov.uk; empty: from Host
+  std::chrono::seconds session_idle{30 * 60};        // --session-idle: signed out after this long unused
+  std::chrono::seconds session_absolute{12 * 3600};  // --session-absolute: signed out this long after sign-in
+
+  // Mail.
+  std::string smtp_url;                     // --smtp-url: smtp://HOST:PORT or smtps://...; empty: mail is logged, not sent
+  std::string mail_from = "Agora <agora@localhost>";  // --mail-from: the From: of every message
+
+  // Audit.
+  std::chrono::seconds audit_retention{7LL * 365 * 24 * 3600};  // --audit-retention: older records are pruned
+
   // Operations.
   std::string log_level = "info";           // --log-level: trace, debug, info, warn, error
 };

@@ -26,9 +26,7 @@ class CommentStoreTest : public store::testing::BackendTest {
   void SetUp() override {
     BackendTest::SetUp();
     if (HasFatalFailure()) return;
-    std::vector<store::Migration> all(auth::migrations().begin(), auth::migrations().end());
-    all.insert(all.end(), migrations().begin(), migrations().end());
-    auto applied = store::migrate(db(), all);
+    auto applied = store::migrate(db(), schema());
     ASSERT_TRUE(applied) << applied.error().message;
 
     auto made = db().transaction([&](store::Connection& c) -> Result<> {

@@ -1,5 +1,8 @@
 #include "collab/document_store.hpp"
 
+#include "auth/grant_store.hpp"
+#include "auth/space_store.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -45,28 +48,75 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
 DocumentStore::DocumentStore(store::Connection& connection, const base::Clock& clock)
     : connection_(connection), clock_(clock) {}
 
-Result<Document> DocumentStore::create(std::int64_t owner_id, std::string_view title) {
+Result<Document> DocumentStore::create(std::int64_t owner_id, std::string_view title,
+                                       std::optional<std::int64_t> space_id) {
   AGORA_TRY(check_text("title", title, kMaxTitleLength));
+  if (space_id) {
+    // Checked first: on PostgreSQL a failed INSERT would abort the caller's transaction.
+    auto space = connection_.query("SELECT 1 FROM spaces WHERE id = ?", {*space_id});
+    if (!space) return space.error();
+    if (space->empty())
+      return fail(ErrorKind::not_found, fmt::format("there is no space {}", *space_id));
+  }
   Document document;
   document.title = std::string(title);
   document.owner_id = owner_id;
   document.created_at = base::from_unix_millis(base::to_unix_millis(clock_.now()));
+  document.space_id = space_id;
+  store::Value space_value = nullptr;
+  if (space_id) space_value = *space_id;
   auto rows = connection_.query(
-      "INSERT INTO documents (title, owner_id, created_at) VALUES (?, ?, ?) RETURNING id",
-      {document.title, owner_id, base::to_unix_millis(document.created_at)});
+      "INSERT INTO documents (title, owner_id, created_at, space_id) VALUES (?, ?, ?, ?) "
+      "RETURNING id",
+      {document.title, owner_id, base::to_unix_millis(document.created_at), space_value});
   if (!rows) return rows.error();
   document.id = rows->front().integer(0);
   return document;
 }
 
+namespace {
+
+constexpr std::string_view kDocumentColumns = "SELECT id, title, owner_id, created_at, space_id";
+
+Document document_from(const store::Row& row) {
+  Document document{row.integer(0), row.text(1), row.integer(2),
+                    base::from_unix_millis(row.integer(3)), std::nullopt};
+  if (!row.is_null(4)) document.space_id = row.integer(4);
+  return document;
+}
+
+}  // namespace
+
 Result<std::optional<Document>> DocumentStore::find(std::int64_t id) {
-  auto rows = connection_.query("SELECT id, title, owner_id, created_at FROM documents WHERE id = ?",
-                                {id});
+  auto rows =
+      connection_.query(fmt::format("{} FROM documents WHERE id = ?", kDocumentColumns), {id});
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<Document>();
-  const store::Row& row = rows->front();
-  return std::optional<Document>(Document{row.integer(0), row.text(1), row.integer(2),
-                                          base::from_unix_millis(row.integer(3))});
+  return std::optional<Document>(document_from(rows->front()));
+}
+
+Result<std::vector<Document>> DocumentStore::in_space(std::int64_t space_id) {
+  auto rows = connection_.query(
+      fmt::format("{} FROM documents WHERE space_id = ? ORDER BY title, id", kDocumentColumns),
+      {space_id});
+  if (!rows) return rows.error();
+  std::vector<Document> documents;
+  documents.reserve(rows->size());
+  for (const store::Row& row : *rows) documents.push_back(document_from(row));
+  return documents;
+}
+
+Result<std::optional<auth::Role>> document_role(store::Connection& connection,
+                                                const base::Clock& clock, std::int64_t person_id,
+                                                std::int64_t organisation_id,
+                                                const Document& document) {
+  auto own = auth::GrantStore(connection, clock).role_of(person_id, "document", document.id);
+  if (!own) return own.error();
+  if (!document.space_id) return *own;
+  auto through_space =
+      auth::SpaceStore(connection, clock).role_of(person_id, organisation_id, *document.space_id);
+  if (!through_space) return through_space.error();
+  return auth::stronger_role(*own, *through_space);
 }
 
 Result<std::vector<std::int64_t>> DocumentStore::append(std::span<const LogEntry> entries) {

@@ -2,6 +2,7 @@
 // SQL for documents and their content: the update log, the snapshot it is compacted into, and
 // named versions. Works on a connection the caller holds, so calls can share a transaction.
 
+#include "auth/model.hpp"
 #include "base/clock.hpp"
 #include "base/result.hpp"
 #include "store/database.hpp"
@@ -26,6 +27,7 @@ struct Document {
   std::string title;
   std::int64_t owner_id = 0;
   std::chrono::system_clock::time_point created_at;
+  std::optional<std::int64_t> space_id;  // the space it lives in, if any
 };
 
 /// One update to append to a document's log.
@@ -57,10 +59,14 @@ class DocumentStore {
   /// Uses `connection` for every call and `clock` for timestamps; both must outlive the store.
   DocumentStore(store::Connection& connection, const base::Clock& clock);
 
-  /// Adds an empty document. invalid_input for an empty title or one over 200 bytes.
-  Result<Document> create(std::int64_t owner_id, std::string_view title);
+  /// Adds an empty document, in `space_id` when given. invalid_input for an empty title or one
+  /// over 200 bytes; not_found for a space that does not exist.
+  Result<Document> create(std::int64_t owner_id, std::string_view title,
+                          std::optional<std::int64_t> space_id = std::nullopt);
   /// The document with `id`, or nullopt.
   Result<std::optional<Document>> find(std::int64_t id);
+  /// The documents in space `space_id`, by title.
+  Result<std::vector<Document>> in_space(std::int64_t space_id);
 
   /// Appends `entries` to their documents' logs and returns their log ids, in order.
   Result<std::vector<std::int64_t>> append(std::span<const LogEntry> entries);
@@ -84,5 +90,14 @@ class DocumentStore {
   store::Connection& connection_;
   const base::Clock& clock_;
 };
+
+/// What `person_id` (of `organisation_id`) may do with `document`: the stronger of their own
+/// grant on the document and their role on its space (auth::SpaceStore::role_of), or nullopt.
+/// Every place that decides access to a document asks this, so space members are never
+/// forgotten by one of them.
+Result<std::optional<auth::Role>> document_role(store::Connection& connection,
+                                                const base::Clock& clock, std::int64_t person_id,
+                                                std::int64_t organisation_id,
+                                                const Document& document);
 
 }  // namespace agora::collab

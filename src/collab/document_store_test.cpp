@@ -1,7 +1,9 @@
 #include "collab/document_store.hpp"
 
 #include "auth/directory_store.hpp"
+#include "auth/grant_store.hpp"
 #include "auth/migrations.hpp"
+#include "auth/space_store.hpp"
 #include "base/clock.hpp"
 #include "collab/migrations.hpp"
 #include "store/backend_test_fixture.hpp"
@@ -18,18 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The schema as the app builds it (app/migrations.cpp): auth's migrations, then collab's,
-// merged by version.
-std::vector<store::Migration> app_migrations() {
-  std::vector<store::Migration> all;
-  for (const auto& module : {auth::migrations(), collab::migrations()}) {
-    all.insert(all.end(), module.begin(), module.end());
-  }
-  std::stable_sort(
-      all.begin(), all.end(),
-      [](const store::Migration& a, const store::Migration& b) { return a.version < b.version; });
-  return all;
-}
 
 // Runs on SQLite, and again on PostgreSQL as the ctest "pg." tests
 // (store/backend_test_fixture.hpp).
@@ -38,7 +28,7 @@ class DocumentStoreTest : public store::testing::BackendTest {
   void SetUp() override {
     BackendTest::SetUp();
     if (HasFatalFailure()) return;
-    const auto migrations = app_migrations();
+    const auto migrations = schema();
     auto applied = store::migrate(db(), migrations);
     ASSERT_TRUE(applied) << applied.error().message;
     ASSERT_EQ(*applied, static_cast<int>(migrations.size()));
@@ -421,6 +411,114 @@ TEST_F(DocumentStoreTest, DeletingADocumentDeletesItsContent) {
   auto listed = in_transaction([&](DocumentStore& d) { return d.versions(budget); });
   ASSERT_TRUE(listed);
   EXPECT_TRUE(listed->empty());
+}
+
+// --- documents in spaces
+// --------------------------------------------------------------------------
+
+TEST_F(DocumentStoreTest, ADocumentCanLiveInASpaceWhichListsIt) {
+  auto space = db().transaction([&](store::Connection& c) {
+    return auth::SpaceStore(c, clock_).create(
+        {.organisation_id = organisation_id_, .name = "Family support", .created_by = owner_id_});
+  });
+  ASSERT_TRUE(space) << space.error().message;
+  const std::int64_t loose = new_document("Loose notes");
+  auto minutes =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Minutes", space->id); });
+  ASSERT_TRUE(minutes) << minutes.error().message;
+  EXPECT_EQ(minutes->space_id, space->id);
+  auto agenda =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Agenda", space->id); });
+  ASSERT_TRUE(agenda) << agenda.error().message;
+
+  auto found = in_transaction([&](DocumentStore& d) { return d.find(minutes->id); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->space_id, space->id);
+  auto found_loose = in_transaction([&](DocumentStore& d) { return d.find(loose); });
+  ASSERT_TRUE(found_loose && *found_loose);
+  EXPECT_EQ((*found_loose)->space_id, std::nullopt);
+
+  auto listed = in_transaction([&](DocumentStore& d) { return d.in_space(space->id); });
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].title, "Agenda");
+  EXPECT_EQ((*listed)[1].title, "Minutes");
+
+  auto nowhere =
+      in_transaction([&](DocumentStore& d) { return d.create(owner_id_, "Lost", 9999); });
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(nowhere.error().kind, ErrorKind::not_found);
+}
+
+TEST_F(DocumentStoreTest, TheDocumentRoleIsTheStrongerOfItsOwnGrantAndTheSpaceRole) {
+  struct People {
+    std::int64_t nhs = 0, catrin = 0, elin = 0, gareth = 0, space = 0, sensitive = 0;
+  };
+  auto made = db().transaction([&](store::Connection& c) -> Result<People> {
+    People p;
+    auth::DirectoryStore directory(c, clock_);
+    auto nhs = directory.create_organisation("Bro Afon NHS Trust", auth::OrganisationKind::nhs, {});
+    if (!nhs) return nhs.error();
+    p.nhs = nhs->id;
+    auto catrin = directory.create_person({.organisation_id = p.nhs,
+                                           .email = "catrin@broafon.wales.nhs.uk",
+                                           .display_name = "Catrin"});
+    if (!catrin) return catrin.error();
+    p.catrin = catrin->id;
+    auto elin = directory.create_person(
+        {.organisation_id = p.nhs, .email = "elin@broafon.wales.nhs.uk", .display_name = "Elin"});
+    if (!elin) return elin.error();
+    p.elin = elin->id;
+    auto gareth = directory.create_person({.organisation_id = organisation_id_,
+                                           .email = "gareth@afonvalley.gov.uk",
+                                           .display_name = "Gareth"});
+    if (!gareth) return gareth.error();
+    p.gareth = gareth->id;
+    auth::SpaceStore spaces(c, clock_);
+    auto space = spaces.create(
+        {.organisation_id = organisation_id_, .name = "Discharge", .created_by = owner_id_});
+    if (!space) return space.error();
+    p.space = space->id;
+    auto sensitive = spaces.create({.organisation_id = organisation_id_,
+                                    .name = "Child protection",
+                                    .classification = auth::Classification::official_sensitive,
+                                    .created_by = owner_id_});
+    if (!sensitive) return sensitive.error();
+    p.sensitive = sensitive->id;
+    AGORA_TRY(spaces.share_with_organisation(p.space, p.nhs, auth::Role::commenter));
+    AGORA_TRY(spaces.share_with_person(p.sensitive, p.catrin, auth::Role::viewer));
+    return p;
+  });
+  ASSERT_TRUE(made) << made.error().message;
+  const People& p = *made;
+
+  const auto role = [&](std::int64_t person, std::int64_t organisation,
+                        std::optional<std::int64_t> space) -> std::optional<auth::Role> {
+    auto r = db().transaction([&](store::Connection& c) -> Result<std::optional<auth::Role>> {
+      auto document = DocumentStore(c, clock_).create(owner_id_, "Plan", space);
+      if (!document) return document.error();
+      if (person == p.gareth) {
+        AGORA_TRY(auth::GrantStore(c, clock_).set_role("document", document->id, p.gareth,
+                                                       auth::Role::editor));
+      }
+      return document_role(c, clock_, person, organisation, *document);
+    });
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? *r : std::nullopt;
+  };
+
+  // A document outside any space: its own grants only.
+  EXPECT_EQ(role(p.elin, p.nhs, std::nullopt), std::nullopt);
+  EXPECT_EQ(role(p.gareth, organisation_id_, std::nullopt), auth::Role::editor);
+  // In a space shared with the NHS trust: every one of its staff comments.
+  EXPECT_EQ(role(p.elin, p.nhs, p.space), auth::Role::commenter);
+  // Gareth is not in the space, but his own editor grant counts; and it beats a weaker space role.
+  EXPECT_EQ(role(p.gareth, organisation_id_, p.space), auth::Role::editor);
+  // The space's owner owns its documents.
+  EXPECT_EQ(role(owner_id_, organisation_id_, p.space), auth::Role::owner);
+  // In an OFFICIAL-SENSITIVE space only the named.
+  EXPECT_EQ(role(p.catrin, p.nhs, p.sensitive), auth::Role::viewer);
+  EXPECT_EQ(role(p.elin, p.nhs, p.sensitive), std::nullopt);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "collab/migrations.hpp"
 
+#include "auth/migrations.hpp"
+
 namespace agora::collab {
 
 namespace {
@@ -148,14 +150,32 @@ CREATE TABLE document_images (
 );
 )sql";
 
+// Documents may live in a space (auth migration 5); a person's role on such a document is the
+// stronger of their own grant on it and their role on the space (collab::document_role). NULL:
+// a document outside any space, shared only by its own grants.
+constexpr std::string_view kDocumentSpacesSqlite = R"sql(
+ALTER TABLE documents ADD COLUMN space_id INTEGER REFERENCES spaces (id);
+CREATE INDEX documents_by_space ON documents (space_id);
+)sql";
+
+constexpr std::string_view kDocumentSpacesPostgres = R"sql(
+ALTER TABLE documents ADD COLUMN space_id BIGINT REFERENCES spaces (id);
+CREATE INDEX documents_by_space ON documents (space_id);
+)sql";
+
 constexpr store::Migration kMigrations[] = {
     {3, "collab: documents, document_updates, document_snapshots, document_versions",
      kDocumentsSqlite, kDocumentsPostgres},
     {4, "collab: comment_threads, comments, document_images", kCommentsSqlite, kCommentsPostgres},
+    {6, "collab: documents.space_id", kDocumentSpacesSqlite, kDocumentSpacesPostgres},
 };
 
 }  // namespace
 
 std::span<const store::Migration> migrations() { return kMigrations; }
+
+std::vector<store::Migration> schema() {
+  return store::merge_migrations({auth::migrations(), migrations()});
+}
 
 }  // namespace agora::collab

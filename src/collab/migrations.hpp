@@ -5,6 +5,7 @@
 #include "store/migrations.hpp"
 
 #include <span>
+#include <vector>
 
 namespace agora::collab {
 
@@ -12,5 +13,8 @@ namespace agora::collab {
 /// document_snapshots and document_versions; 4 adds comment_threads, comments and
 /// document_images.
 std::span<const store::Migration> migrations();
+
+/// The whole schema collab works on: auth's migrations (people, grants) and its own, merged.
+std::vector<store::Migration> schema();
 
 }  // namespace agora::collab

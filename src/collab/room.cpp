@@ -1,12 +1,14 @@
 #include "collab/room.hpp"
 
-#include "auth/grant_store.hpp"
 #include "base/logging.hpp"
 #include "collab/document_content.hpp"
+#include "collab/document_store.hpp"
 #include "crdt/updates.hpp"
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+
+#include <map>
 
 namespace agora::collab {
 
@@ -337,14 +339,29 @@ void Room::refuse(const std::shared_ptr<Binding>& binding, http::CloseCode code,
 
 void Room::recheck_roles() {
   if (bindings_.empty() || broken_) return;
-  auto roles = context_.database.with_connection([&](store::Connection& c) {
-    return auth::GrantStore(c, context_.clock).roles_on("document", document_id_);
+  const std::vector<std::shared_ptr<Binding>> members = bindings_;
+  // Each member's role as every other check finds it: their own grant or their space's
+  // (collab::document_role), so a space share or removal reaches open sockets too.
+  using Roles = std::map<std::int64_t, std::optional<auth::Role>>;
+  auto roles = context_.database.with_connection([&](store::Connection& c) -> Result<Roles> {
+    Roles found;
+    auto document = DocumentStore(c, context_.clock).find(document_id_);
+    if (!document) return document.error();
+    if (!*document) return found;  // deleted: nobody keeps a role on it
+    for (const auto& member : members) {
+      if (found.contains(member->person_id)) continue;
+      auto role =
+          document_role(c, context_.clock, member->person_id, member->organisation_id, **document);
+      if (!role) return role.error();
+      found.emplace(member->person_id, *role);
+    }
+    return found;
   });
   if (!roles) {
-    log::warn("collab.recheck_failed", {{"document", document_id_}, {"error", roles.error().message}});
+    log::warn("collab.recheck_failed",
+              {{"document", document_id_}, {"error", roles.error().message}});
     return;
   }
-  const std::vector<std::shared_ptr<Binding>> members = bindings_;
   for (const auto& member : members) {
     auth::Resource resource{"document", std::to_string(document_id_), std::nullopt};
     if (auto it = roles->find(member->person_id); it != roles->end()) resource.role = it->second;

@@ -2,9 +2,11 @@
 
 #include "auth/directory_store.hpp"
 #include "auth/grant_store.hpp"
+#include "auth/request_principal.hpp"
 #include "auth/signed_token.hpp"
 #include "base/logging.hpp"
 #include "collab/document_content.hpp"
+#include "collab/document_store.hpp"
 #include "collab/room.hpp"
 #include "collab/versions.hpp"
 
@@ -234,9 +236,20 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
       send_denial(*binding, reason);
       forget(binding);
     };
-    auto claims = signer.verify(token, kTokenPurpose, clock.now());
-    if (!claims) return refuse(claims.error().message);
-    if (claims->resource_id != binding->document) return refuse("the token is for another document");
+    // A browser on Agora's own pages is identified by its session cookie (the sign-in
+    // middleware ignores the cookie on an upgrade from another site); other clients bring a
+    // signed token for the document.
+    const auth::Principal upgrade = auth::principal_of(binding->socket->request());
+    std::int64_t token_person_id = 0;
+    if (token.empty() && upgrade.signed_in() && !upgrade.api_token) {
+      token_person_id = upgrade.person_id;
+    } else {
+      auto claims = signer.verify(token, kTokenPurpose, clock.now());
+      if (!claims) return refuse(claims.error().message);
+      if (claims->resource_id != binding->document)
+        return refuse("the token is for another document");
+      token_person_id = claims->person_id;
+    }
     auto document_id = parse_id(binding->document);
     if (!document_id) return refuse("there is no such document");
 
@@ -247,13 +260,15 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     };
     auto facts = database.with_connection([&](store::Connection& c) -> Result<Facts> {
       Facts f;
-      auto found = c.query("SELECT 1 FROM documents WHERE id = ?", {*document_id});
-      if (!found) return found.error();
-      f.document_exists = !found->empty();
-      auto person = auth::DirectoryStore(c, clock).find_person(claims->person_id);
+      auto document = DocumentStore(c, clock).find(*document_id);
+      if (!document) return document.error();
+      f.document_exists = document->has_value();
+      auto person = auth::DirectoryStore(c, clock).find_person(token_person_id);
       if (!person) return person.error();
       f.person = std::move(*person);
-      auto role = auth::GrantStore(c, clock).role_of(claims->person_id, "document", *document_id);
+      if (!*document || !f.person) return f;
+      // Their own grant or their space's, as every other check finds it.
+      auto role = document_role(c, clock, f.person->id, f.person->organisation_id, **document);
       if (!role) return role.error();
       f.role = *role;
       return f;

@@ -32,18 +32,6 @@ using namespace std::chrono_literals;
 // Only a guard against a hang: a correct log finishes in well under a second.
 constexpr auto kHangGuard = 120s;
 
-// The schema as the app builds it (app/migrations.cpp): auth's migrations, then collab's,
-// merged by version.
-std::vector<store::Migration> app_migrations() {
-  std::vector<store::Migration> all;
-  for (const auto& module : {auth::migrations(), collab::migrations()}) {
-    all.insert(all.end(), module.begin(), module.end());
-  }
-  std::stable_sort(
-      all.begin(), all.end(),
-      [](const store::Migration& a, const store::Migration& b) { return a.version < b.version; });
-  return all;
-}
 
 std::string as_string(const std::vector<std::uint8_t>& bytes) {
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -119,7 +107,7 @@ class UpdateLogTest : public store::testing::BackendTest {
   void SetUp() override {
     BackendTest::SetUp();
     if (HasFatalFailure()) return;
-    const auto migrations = app_migrations();
+    const auto migrations = schema();
     auto applied = store::migrate(db(), migrations);
     ASSERT_TRUE(applied) << applied.error().message;
     auto person = db().transaction([&](store::Connection& c) -> Result<auth::Person> {

@@ -46,8 +46,11 @@ void Headers::erase(std::string_view name) {
   std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });
 }
 
-std::optional<std::string> Request::query_param(std::string_view name) const {
-  std::string_view rest = query;
+namespace {
+
+// The value of `name` in an application/x-www-form-urlencoded string ("a=1&b=2"): the first
+// occurrence, decoded; nullopt when absent or malformed.
+std::optional<std::string> form_value(std::string_view rest, std::string_view name) {
   while (!rest.empty()) {
     auto amp = rest.find('&');
     std::string_view pair = rest.substr(0, amp);
@@ -57,6 +60,50 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     if (!key || *key != name) continue;
     if (eq == std::string_view::npos) return std::string{};
     return percent_decode(pair.substr(eq + 1), true);
+  }
+  return std::nullopt;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  return form_value(query, name);
+}
+
+std::optional<std::string> Request::form_field(std::string_view name) const {
+  std::string_view type = headers.get("Content-Type");
+  type = trim_spaces(type.substr(0, type.find(';')));
+  if (type.size() != 33 || !std::equal(type.begin(), type.end(),
+                                       std::string_view("application/x-www-form-urlencoded").begin(),
+                                       [](char a, char b) {
+                                         return std::tolower(static_cast<unsigned char>(a)) == b;
+                                       })) {
+    return std::nullopt;
+  }
+  return form_value(body, name);
+}
+
+std::optional<std::string> Request::cookie(std::string_view name) const {
+  std::string_view header = headers.get("Cookie");
+  while (!header.empty()) {
+    const auto end = header.find(';');
+    const std::string_view pair = trim_spaces(header.substr(0, end));
+    const auto equals = pair.find('=');
+    if (equals != std::string_view::npos && trim_spaces(pair.substr(0, equals)) == name) {
+      std::string_view value = trim_spaces(pair.substr(equals + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      return std::string(value);
+    }
+    if (end == std::string_view::npos) break;
+    header.remove_prefix(end + 1);
   }
   return std::nullopt;
 }
@@ -194,6 +241,23 @@ std::string escape_html(std::string_view s) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (const char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
     }
   }
   return out;

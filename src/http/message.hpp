@@ -2,6 +2,7 @@
 // Plain request and response structs: what every module outside http/ sees of HTTP. No Beast or
 // Asio here (CONVENTIONS.md "Headers").
 
+#include <any>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -46,9 +47,17 @@ struct Request {
   std::string route;
   /// The matched route's action in auth::Policy's words (empty when no route matched).
   std::string action;
+  /// Who is asking, as the sign-in middleware established it (an auth::Principal; read it with
+  /// auth::principal_of). Typed loosely because http/ knows no feature.
+  std::any principal;
 
   /// The decoded value of query parameter `name`, if present.
   std::optional<std::string> query_param(std::string_view name) const;
+  /// The decoded value of field `name` of an application/x-www-form-urlencoded body (an HTML
+  /// form); nullopt when absent, malformed, or the body is of another type.
+  std::optional<std::string> form_field(std::string_view name) const;
+  /// The value of cookie `name` from the Cookie header, if sent.
+  std::optional<std::string> cookie(std::string_view name) const;
   /// The path parameter `name` (empty when the route has none of that name).
   std::string_view param(std::string_view name) const;
   /// True when the client prefers JSON to HTML (Accept header), for error bodies.
@@ -74,6 +83,10 @@ std::string_view reason_phrase(int status) noexcept;
 /// Decodes %XX escapes; nullopt on a malformed escape or a decoded NUL byte.
 /// With `plus_as_space`, '+' decodes to ' ' (form and query encoding).
 std::optional<std::string> percent_decode(std::string_view in, bool plus_as_space = false);
+
+/// Percent-encodes every byte of `in` except unreserved characters (RFC 3986 section 2.3), for a
+/// value placed in a query string.
+std::string percent_encode(std::string_view in);
 
 /// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or values above U+10FFFF).
 bool is_valid_utf8(std::string_view s) noexcept;

@@ -39,7 +39,8 @@ constexpr std::array<int, 8> kErrorStatuses{400, 403, 404, 405, 413, 429, 500, 5
 constexpr std::string_view kShellNames[] = {
     "t",         "lang",        "title",      "has_title",      "breadcrumbs",  "has_breadcrumbs",
     "errors",    "has_errors",  "request_id", "has_request_id", "current_path", "navigation",
-    "languages", "stylesheets", "scripts",    "content"};
+    "languages", "stylesheets", "scripts",    "content",        "csrf_token",   "signed_in_as",
+    "is_signed_in"};
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -58,25 +59,6 @@ std::optional<std::string_view> supported_language(std::string_view candidate) {
   const std::string lowered = lower_ascii(trim(candidate));
   for (std::string_view language : kLanguages) {
     if (lowered == language) return language;
-  }
-  return std::nullopt;
-}
-
-// The value of cookie `name` in a Cookie header ("a=1; lang=cy").
-std::optional<std::string_view> cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto end = header.find(';');
-    const std::string_view pair = trim(header.substr(0, end));
-    const auto equals = pair.find('=');
-    if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == name) {
-      std::string_view value = trim(pair.substr(equals + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      return value;
-    }
-    if (end == std::string_view::npos) break;
-    header.remove_prefix(end + 1);
   }
   return std::nullopt;
 }
@@ -385,13 +367,43 @@ Result<Catalogue> load_catalogue(const std::filesystem::path& messages_folder,
                                           "\" is missing: " + text.error().message);
   }
   boost::system::error_code ec;
-  const boost::json::value root = boost::json::parse(*text, ec);
+  boost::json::value root = boost::json::parse(*text, ec);
   if (ec)
     return fail(ErrorKind::invalid_input, catalogue.file + " is not valid JSON: " + ec.message());
   if (!root.is_object()) {
     return fail(ErrorKind::invalid_input, catalogue.file + " must be a JSON object of messages");
   }
   AGORA_TRY(flatten_messages(root.get_object(), "", catalogue.file, catalogue.messages));
+
+  // A module may keep its messages in a file of its own, messages/<language>/<module>.json,
+  // whose top-level sections join the main catalogue's.
+  std::vector<std::filesystem::path> module_files;
+  std::error_code dir_error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(messages_folder / std::string(language), dir_error)) {
+    if (entry.path().extension() == ".json") module_files.push_back(entry.path());
+  }
+  std::sort(module_files.begin(), module_files.end());
+  for (const std::filesystem::path& module_file : module_files) {
+    auto module_text = read_file(module_file);
+    if (!module_text) return module_text.error();
+    boost::json::value module_root = boost::json::parse(*module_text, ec);
+    if (ec || !module_root.is_object()) {
+      return fail(ErrorKind::invalid_input,
+                  module_file.string() + " must be a JSON object of messages" +
+                      (ec ? " (" + ec.message() + ")" : std::string()));
+    }
+    AGORA_TRY(flatten_messages(module_root.get_object(), "", module_file.string(),
+                               catalogue.messages));
+    for (auto& [section, value] : module_root.get_object()) {
+      if (root.get_object().contains(section)) {
+        return fail(ErrorKind::invalid_input, module_file.string() + ": the section \"" +
+                                                  std::string(section) +
+                                                  "\" is already defined in another catalogue file");
+      }
+      root.get_object()[section] = std::move(value);
+    }
+  }
 
   catalogue.globals = Data(Data::type::object);
   catalogue.globals["t"] = to_data(root);
@@ -552,7 +564,7 @@ std::string_view choose_language(const Request& request) {
   if (const auto query = request.query_param("lang")) {
     if (const auto language = supported_language(*query)) return *language;
   }
-  if (const auto cookie = cookie_value(request.headers.get("Cookie"), "lang")) {
+  if (const auto cookie = request.cookie("lang")) {
     if (const auto language = supported_language(*cookie)) return *language;
   }
   if (const auto language = language_from_accept(request.headers.get("Accept-Language"))) {
@@ -688,6 +700,9 @@ std::string Templates::render_page(std::string_view page, const boost::json::obj
   request["request_id"] = Data(context.request_id);
   request["has_request_id"] = Data(!context.request_id.empty());
   request["current_path"] = Data(context.current_path);
+  request["csrf_token"] = Data(context.csrf_token);
+  request["signed_in_as"] = Data(context.signed_in_as);
+  request["is_signed_in"] = Data(!context.signed_in_as.empty());
 
   std::vector<Data> crumbs;
   for (const Breadcrumb& crumb : context.breadcrumbs) {

@@ -49,6 +49,8 @@ struct PageContext {
       errors;                      // non-empty adds the error summary and "Error:" to the title
   std::string request_id;          // shown on error pages so support can find the log line
   std::string current_path = "/";  // the request's path: marks the current navigation item
+  std::string csrf_token;          // every form on the page carries it (field csrf_token)
+  std::string signed_in_as;        // the signed-in person's name for the header; empty: nobody
 };
 
 /// All page templates and message catalogues, loaded and checked once at start. Rendering is

@@ -128,4 +128,13 @@ Result<int> migrate(Database& db, std::span<const Migration> migrations) {
   }
 }
 
+std::vector<Migration> merge_migrations(std::initializer_list<std::span<const Migration>> modules) {
+  std::vector<Migration> all;
+  for (const auto& module : modules) all.insert(all.end(), module.begin(), module.end());
+  std::stable_sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) {
+    return a.version < b.version;
+  });
+  return all;
+}
+
 }  // namespace agora::store

@@ -4,7 +4,9 @@
 
 #include "store/database.hpp"
 
+#include <initializer_list>
 #include <span>
+#include <vector>
 
 namespace agora::store {
 
@@ -22,5 +24,10 @@ struct Migration {
 /// binary wrote it) or under another name (a landed migration was edited). Safe to run from
 /// several processes at once: they take turns and each migration applies once.
 Result<int> migrate(Database& db, std::span<const Migration> migrations);
+
+/// Several modules' migrations as one list ordered by version. The sort is stable, so two
+/// modules that took the same number stay side by side and migrate() refuses them rather than
+/// one hiding the other.
+std::vector<Migration> merge_migrations(std::initializer_list<std::span<const Migration>> modules);
 
 }  // namespace agora::store
