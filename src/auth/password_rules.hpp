@@ -38,7 +38,7 @@ std::optional<PasswordProblem> find_password_problem(std::string_view password,
 Result<> check_new_password(std::string_view password, std::string_view email,
                             std::string_view display_name);
 
-/// True when `password`, ignoring case, is in data/common-passwords.txt (built into the binary).
+/// True when `password`, ignoring case, is in src/auth/data/common-passwords.txt (built into the binary).
 bool is_common_password(std::string_view password);
 
 }  // namespace agora::auth

@@ -84,9 +84,9 @@ TEST(PasswordRules, RefusesCommonPasswordsIgnoringCase) {
 }
 
 TEST(PasswordRules, TheWholeListIsBuiltIn) {
-  // Every line of data/common-passwords.txt, read from the source tree, is known to the binary.
-  std::ifstream in(std::string(AGORA_SOURCE_DIR) + "/data/common-passwords.txt");
-  ASSERT_TRUE(in) << "cannot read data/common-passwords.txt";
+  // Every line of src/auth/data/common-passwords.txt, read from the source tree, is known to the binary.
+  std::ifstream in(std::string(AGORA_SOURCE_DIR) + "/src/auth/data/common-passwords.txt");
+  ASSERT_TRUE(in) << "cannot read src/auth/data/common-passwords.txt";
   std::string line;
   int lines = 0;
   while (std::getline(in, line)) {
