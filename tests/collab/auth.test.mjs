@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { BrowserSession, kSessionCookie } from '../auth/browser_session.mjs';
 import {
   Session, Y, agoraRun, collabToken, createDocument, decodeHocus, decodeYws, docContent, exportUpdate, hocus, kDemo,
   serverLogTail, shareDocument, sleep, startDemoServer, stateVectorText, storedContent, waitConverged,
@@ -210,6 +211,45 @@ describe('denied connections', () => {
     const c = session.yws({ name: 'after-denials', document: doc, token: token(kEditor) });
     await c.waitSynced();
     assert.equal(docContent(c.doc), secret, 'an editor receives the document');
+    c.destroy();
+  });
+});
+
+describe('signed in on Agora\'s own pages (session cookie, issue 4 item 2)', () => {
+  const kPassword = 'agora-demo-2026';
+
+  async function cookieOf(user) {
+    const browser = new BrowserSession(server);
+    await browser.signIn(user, kPassword);
+    assert.ok(browser.sessionToken, `${user} signed in`);
+    return `${kSessionCookie}=${browser.sessionToken}`;
+  }
+
+  it('an editor\'s session opens the document without a token, and their edit is stored', async () => {
+    const cookie = await cookieOf(kEditor);
+    const c = session.yws({ name: 'cookie-editor', document: doc, headers: { Cookie: cookie } });
+    await c.waitSynced();
+    c.doc.getText('text').insert(0, 'typed by a signed-in editor ');
+    await waitUntil(() => JSON.stringify(storedContent(server, doc)).includes('typed by a signed-in editor'),
+      { what: 'the cookie editor\'s text stored', diagnostics: () => c.describe() });
+    c.destroy();
+  });
+
+  it('a session with no role on the document is denied', async () => {
+    const cookie = await cookieOf(kStranger);
+    const c = session.yws({ name: 'cookie-stranger', document: doc, headers: { Cookie: cookie } });
+    await waitUntil(() => c.denied.length > 0, { what: 'the stranger denied', diagnostics: () => c.describe() });
+    assert.equal(c.synced, false);
+    c.destroy();
+  });
+
+  it('the cookie is ignored on an upgrade from another site', async () => {
+    const cookie = await cookieOf(kEditor);
+    const c = session.yws({
+      name: 'cookie-cross-site', document: doc, headers: { Cookie: cookie }, origin: 'https://evil.example',
+    });
+    await waitUntil(() => c.denied.length > 0, { what: 'the cross-site upgrade denied', diagnostics: () => c.describe() });
+    assert.equal(c.synced, false);
     c.destroy();
   });
 });

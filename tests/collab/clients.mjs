@@ -465,11 +465,11 @@ function originOf(server) { return `http://127.0.0.1:${server.port}`; }
  * socket, every frame sent and received and the close, and tells `observer` about them.
  * It sends the Origin a browser on the server's own page would send.
  */
-export function recordingWebSocketClass({ origin, sockets, observer = {} }) {
+export function recordingWebSocketClass({ origin, sockets, observer = {}, headers }) {
   return class RecordingWebSocket extends WebSocket {
     constructor(url, protocols) {
       super(url, protocols === undefined || (Array.isArray(protocols) && protocols.length === 0) ? undefined : protocols,
-        origin ? { origin } : {});
+        { ...(origin ? { origin } : {}), ...(headers ? { headers } : {}) });
       const record = { url: String(url), sent: [], received: [], timeline: [], close: null, error: null, openedAt: Date.now(), socket: this };
       this.record = record;
       sockets.push(record);
@@ -558,7 +558,10 @@ export class Session {
 
 /** One y-websocket WebsocketProvider with its own Y.Doc, recorded. */
 export class YwsClient {
-  constructor({ session, document, token, name = `yws-${document}`, connect = true, doc = new Y.Doc(), params }) {
+  // origin: the Origin header (default: the server's own); headers: more upgrade headers, such as
+  // a Cookie, for a browser signed in to Agora.
+  constructor({ session, document, token, name = `yws-${document}`, connect = true, doc = new Y.Doc(), params,
+    origin, headers }) {
     this.kind = 'y-websocket';
     this.session = session;
     this.name = name;
@@ -569,7 +572,7 @@ export class YwsClient {
     this.closes = [];      // { code, reason } of every close the server caused
     this.statuses = [];
     const server = session.server;
-    const WS = recordingWebSocketClass({ origin: originOf(server), sockets: this.sockets });
+    const WS = recordingWebSocketClass({ origin: origin ?? originOf(server), sockets: this.sockets, headers });
     this.provider = new WebsocketProvider(collabUrl(server), this.document, doc, {
       WebSocketPolyfill: WS,
       params: params ?? (token === undefined || token === null ? {} : { token }),
