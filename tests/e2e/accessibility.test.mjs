@@ -27,12 +27,18 @@ if (!baseUrl) {
 const chromiumPath = process.env.AGORA_CHROMIUM || '/usr/bin/chromium';
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
-/** Message `key` ("home.heading") from templates/messages/<language>.json. */
+/**
+ * Message `key` ("home.heading") from templates/messages/<language>.json, or from a module's own
+ * catalogue templates/messages/<language>/<module>.json, as the server merges them.
+ */
 function message(language, key) {
-  const file = path.join(repoRoot, 'templates', 'messages', `${language}.json`);
-  const catalogue = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const folder = path.join(repoRoot, 'templates', 'messages');
+  const files = [path.join(folder, `${language}.json`),
+    ...fs.readdirSync(path.join(folder, language)).filter((f) => f.endsWith('.json'))
+      .map((f) => path.join(folder, language, f))];
+  const catalogue = Object.assign({}, ...files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8'))));
   const text = key.split('.').reduce((node, part) => node?.[part], catalogue);
-  assert.equal(typeof text, 'string', `${file} has no message ${key}`);
+  assert.equal(typeof text, 'string', `no message ${key} for ${language}`);
   return text;
 }
 
@@ -112,6 +118,14 @@ describe('page shell in Chromium', () => {
     { name: 'home page in Welsh', path: '/?lang=cy', status: 200, lang: 'cy', heading: ['cy', 'home.heading'] },
     { name: 'missing page', path: '/no-such-page/for-the-e2e-test?lang=en', status: 404, lang: 'en',
       heading: ['en', 'error.status_404.heading'] },
+    { name: 'sign-in page in English', path: '/sign-in?lang=en', status: 200, lang: 'en',
+      heading: ['en', 'account.sign_in.heading'] },
+    { name: 'sign-in page in Welsh', path: '/sign-in?lang=cy', status: 200, lang: 'cy',
+      heading: ['cy', 'account.sign_in.heading'] },
+    { name: 'forgotten password page', path: '/sign-in/forgotten-password?lang=en', status: 200, lang: 'en',
+      heading: ['en', 'email_links.forgotten.heading'] },
+    { name: 'expired link page', path: '/sign-in/reset-password?token=expired&lang=en', status: 410, lang: 'en',
+      heading: ['en', 'email_links.expired.heading'] },
   ];
 
   for (const spec of pages) {
