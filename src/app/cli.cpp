@@ -7,6 +7,7 @@
 #include "app/mail_commands.hpp"
 #include "app/migrations.hpp"
 #include "app/serve.hpp"
+#include "app/directory_commands.hpp"
 #include "app/sso_commands.hpp"
 #include "base/clock.hpp"
 #include "base/logging.hpp"
@@ -390,6 +391,12 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
   SettingFlags sso_flags;
   add_setting_flags(*sso_command.command(), sso_flags,
                     {SettingGroup::storage, SettingGroup::operations}, defaults);
+  const DirectoryCommands directory_commands(app);
+  SettingFlags org_create_flags, person_create_flags;
+  add_setting_flags(*directory_commands.org_create(), org_create_flags,
+                    {SettingGroup::storage, SettingGroup::operations}, defaults);
+  add_setting_flags(*directory_commands.person_create(), person_create_flags,
+                    {SettingGroup::storage, SettingGroup::operations}, defaults);
   SettingFlags audit_verify_flags, audit_prune_flags, audit_export_flags;
   for (auto [command, flags] : {std::pair{audit_command.verify_command(), &audit_verify_flags},
                                 {audit_command.prune_command(), &audit_prune_flags},
@@ -444,7 +451,10 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                             {audit_command.verify_command(), &audit_verify_flags, "agora audit verify"},
                             {audit_command.prune_command(), &audit_prune_flags, "agora audit prune"},
                             {audit_command.export_command(), &audit_export_flags, "agora audit export"},
-                            {sso_command.command(), &sso_flags, "agora org sso"}};
+                            {sso_command.command(), &sso_flags, "agora org sso"},
+                            {directory_commands.org_create(), &org_create_flags, "agora org create"},
+                            {directory_commands.person_create(), &person_create_flags,
+                             "agora person create"}};
   for (const Choice& choice : choices) {
     if (!choice.command->parsed()) continue;
     const Command command{choice.name, out, err};
@@ -455,11 +465,17 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     if (choice.command == demo_load_command) return run_demo_load(command, *settings);
     if (audit_command.parsed()) return run_audit_command(command, *settings, audit_command);
     if (sso_command.parsed()) return run_sso_command(command, *settings, sso_command);
+    if (directory_commands.parsed()) {
+      auto db = open_database(*settings);
+      if (!db) return command.failure(db.error());
+      if (auto applied = apply_migrations(**db); !applied) return command.failure(applied.error());
+      return directory_commands.run(**db, base::system_clock(), out, err);
+    }
     return run_document_command(command, *settings, choice.command->get_name(), doc_args);
   }
   return top.usage_error(
-      "choose a command: serve, migrate, demo load, doc, collab, audit, mail, crdt or version; see "
-      "agora --help");
+      "choose a command: serve, migrate, demo load, doc, collab, audit, mail, org, person, crdt or "
+      "version; see agora --help");
 }
 
 Result<> prepare_data_dir(const fs::path& path) {

@@ -119,7 +119,7 @@ TEST(Cli, UnknownCommandIsNamed) {
 TEST(Cli, MissingCommandSaysWhatToDo) {
   const Outcome r = run({});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, mail, version, crdt, audit, org; see agora --help\n");
+  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, mail, version, crdt, audit, org, person; see agora --help\n");
   EXPECT_EQ(run({"demo"}).err, "agora demo: choose a command: load; see agora demo --help\n");
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("--help"), std::string::npos) << r.err;
@@ -209,6 +209,33 @@ TEST(Cli, DemoLoadPrintsSignInsAndIsIdempotent) {
   // The same table both times.
   const auto table = [](const std::string& out) { return out.substr(out.find("\nDemo sign-ins")); };
   EXPECT_EQ(table(first.out), table(second.out));
+}
+
+TEST(Cli, OrgAndPersonCreateSetUpAnOrganisationAndItsFirstAdmin) {
+  TempFolder folder;
+  const auto data = folder / "data";
+  const Outcome org = run({"org", "create", "--data", data, "--name", "Cyngor Sir Gwynedd",
+                           "--kind", "council", "--domain", "gwynedd.llyw.cymru"});
+  ASSERT_EQ(org.code, kExitOk) << org.err;
+  EXPECT_EQ(org.out, "1\n");
+  const Outcome again = run({"org", "create", "--data", data, "--name", "Another",
+                             "--domain", "gwynedd.llyw.cymru"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("gwynedd.llyw.cymru"), std::string::npos) << again.err;
+  const Outcome kind = run({"org", "create", "--data", data, "--name", "X", "--kind", "bank",
+                            "--domain", "x.example"});
+  EXPECT_EQ(kind.err,
+            "agora org create: --kind \"bank\" is not one of council, nhs, police, housing, "
+            "education, charity, other\n");
+
+  const Outcome admin = run({"person", "create", "--data", data, "--organisation",
+                             "Cyngor Sir Gwynedd", "--email", "Elen@Gwynedd.llyw.cymru", "--name",
+                             "Elen Roberts", "--admin"});
+  ASSERT_EQ(admin.code, kExitOk) << admin.err;
+  const Outcome unknown = run({"person", "create", "--data", data, "--organisation", "Nowhere",
+                               "--email", "a@b.example", "--name", "A"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_EQ(unknown.err, "agora person create: there is no organisation called \"Nowhere\"\n");
 }
 
 TEST(PrepareDataDir, CreatesNestedFolders) {
