@@ -5,8 +5,10 @@
 #include "auth/request_principal.hpp"
 #include "base/logging.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include "http/server.hpp"
+
+#include <boost/json.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -59,7 +61,8 @@ std::optional<year_month_day> parse_date(std::string_view text) {
     const std::size_t at = rest.find(separator);
     const std::string_view digits = rest.substr(0, at);
     if (digits.empty() || digits.size() > 4) return std::nullopt;
-    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), parts[part]);
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), parts[part]);
     if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
     if (at == std::string_view::npos) break;
     rest.remove_prefix(at + 1);
@@ -70,7 +73,8 @@ std::optional<year_month_day> parse_date(std::string_view text) {
   const int m = parts[1];
   const int d = iso ? parts[2] : parts[0];
   if (y < 2000 || y > 9999) return std::nullopt;
-  const year_month_day date{year(y), month(static_cast<unsigned>(m)), day(static_cast<unsigned>(d))};
+  const year_month_day date{year(y), month(static_cast<unsigned>(m)),
+                            day(static_cast<unsigned>(d))};
   if (!date.ok()) return std::nullopt;
   return date;
 }
@@ -133,14 +137,18 @@ Result<FilterForm> read_filters(const AuditSite& site, const http::Request& requ
   std::optional<year_month_day> from_date, to_date;
   if (!form.from.empty()) {
     from_date = parse_date(form.from);
-    if (from_date) form.filter.from = london_midnight(*from_date);
-    else problem(form.from_error, "audit.errors.from", "audit-from");
+    if (from_date)
+      form.filter.from = london_midnight(*from_date);
+    else
+      problem(form.from_error, "audit.errors.from", "audit-from");
   }
   if (!form.to.empty()) {
     to_date = parse_date(form.to);
     // The whole of the "to" day is included.
-    if (to_date) form.filter.to = london_midnight(year_month_day(sys_days(*to_date) + days(1)));
-    else problem(form.to_error, "audit.errors.to", "audit-to");
+    if (to_date)
+      form.filter.to = london_midnight(year_month_day(sys_days(*to_date) + days(1)));
+    else
+      problem(form.to_error, "audit.errors.to", "audit-to");
   }
   if (from_date && to_date && sys_days(*to_date) < sys_days(*from_date))
     problem(form.to_error, "audit.errors.range", "audit-to");
@@ -180,7 +188,8 @@ std::string with_query(std::string path, std::string_view query) {
   return path;
 }
 
-// --- access ---------------------------------------------------------------------------------------
+// --- access
+// ---------------------------------------------------------------------------------------
 
 // Nullopt when the principal may read their organisation's trail; otherwise the refusal, recorded.
 std::optional<http::Response> refusal(const AuditSite& site, const http::Request& request,
@@ -191,33 +200,20 @@ std::optional<http::Response> refusal(const AuditSite& site, const http::Request
   if (decision) return std::nullopt;
   // Anonymous refusals are scanners' noise; a signed-in person trying is worth knowing about.
   if (principal.signed_in()) {
-    auto recorded = site.audit_log.append(auth::AuditEvent::by(
-        principal, std::string(action), "organisation", organisation, auth::AuditOutcome::denied,
-        std::string(decision.reason)));
+    auto recorded = site.audit_log.append(
+        auth::AuditEvent::by(principal, std::string(action), "organisation", organisation,
+                             auth::AuditOutcome::denied, std::string(decision.reason)));
     if (!recorded)
-      log::error("audit.append_failed", {{"request_id", request.request_id},
-                                         {"error", recorded.error().message}});
+      log::error("audit.append_failed",
+                 {{"request_id", request.request_id}, {"error", recorded.error().message}});
   }
   return error_page(site.templates, request, 403,
                     "only your organisation's admins may read its audit trail");
 }
 
-int status_of(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::invalid_input:
-      return 400;
-    case ErrorKind::too_large:
-      return 413;
-    case ErrorKind::unavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 http::Response failure_page(const AuditSite& site, const http::Request& request,
                             const Error& error) {
-  const int status = status_of(error.kind);
+  const int status = http::status_for(error.kind);
   if (status >= 500) {
     log::error("audit.request_failed",
                {{"request_id", request.request_id}, {"error", error.message}});
@@ -247,8 +243,8 @@ json::object row_data(const AuditSite& site, std::string_view language,
   const auth::AuditEvent& e = record.event;
   std::string who = record.person_name;
   if (who.empty() && e.person_id) {
-    who = fmt::format("{} {}", site.templates.message(language, "audit.person_number"),
-                      *e.person_id);
+    who =
+        fmt::format("{} {}", site.templates.message(language, "audit.person_number"), *e.person_id);
   }
   if (who.empty()) who = site.templates.message(language, "audit.anonymous");
   std::string_view outcome_key = "audit.outcomes.failure";
@@ -322,9 +318,9 @@ http::Response audit_page(const AuditSite& site, http::Request& request) {
       {"filtered", form->filtered()},
       {"show_empty", form->errors.empty() && records.empty()},
       {"has_older", more},
-      {"older_href", more ? with_query("/admin/audit?before=" + std::to_string(records.back().id),
-                                       query)
-                          : std::string()},
+      {"older_href",
+       more ? with_query("/admin/audit?before=" + std::to_string(records.back().id), query)
+            : std::string()},
       {"has_newest", form->before.has_value()},
       {"newest_href", with_query("/admin/audit", query)},
       {"csv_href", with_query("/admin/audit/export?format=csv", query)},
@@ -336,9 +332,8 @@ http::Response audit_page(const AuditSite& site, http::Request& request) {
   context.request_id = request.request_id;
   context.current_path = request.path;
   context.title = site.templates.message(language, "audit.title");
-  context.breadcrumbs = {
-      {site.templates.message(language, "layout.nav.workspace"), "/workspace"},
-      {context.title, ""}};
+  context.breadcrumbs = {{site.templates.message(language, "layout.nav.workspace"), "/workspace"},
+                         {context.title, ""}};
   context.errors = form->errors;
   auto response = http::Response::html(site.templates.render_page("audit", data, context),
                                        form->errors.empty() ? 200 : 400);
@@ -366,10 +361,10 @@ http::Response audit_export(const AuditSite& site, http::Request& request) {
   // Records leaving the system are themselves worth a record; if that cannot be written, the
   // download does not happen either.
   const std::string query = filter_query(*form);
-  auto recorded = site.audit_log.append(auth::AuditEvent::by(
-      principal, "audit.export", "organisation", std::to_string(principal.organisation_id),
-      auth::AuditOutcome::success,
-      fmt::format("format={}{}{}", format, query.empty() ? "" : "&", query)));
+  auto recorded = site.audit_log.append(
+      auth::AuditEvent::by(principal, "audit.export", "organisation",
+                           std::to_string(principal.organisation_id), auth::AuditOutcome::success,
+                           fmt::format("format={}{}{}", format, query.empty() ? "" : "&", query)));
   if (!recorded) return failure_page(site, request, recorded.error());
 
   const year_month_day today(floor<days>(london_time(site.clock.now())));

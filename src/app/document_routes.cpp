@@ -1,5 +1,6 @@
 #include "app/document_routes.hpp"
 
+#include "app/pages.hpp"
 #include "app/site_routes.hpp"
 #include "auth/directory_store.hpp"
 #include "auth/request_principal.hpp"
@@ -12,6 +13,8 @@
 #include "collab/image_store.hpp"
 #include "collab/service.hpp"
 #include "collab/versions.hpp"
+
+#include "http/server.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -147,11 +150,12 @@ AccessOrDenial check_access(const DocumentSite& site, const http::Request& reque
     log::warn("document.access_check_failed", {{"error", facts.error().message}});
     return Denial{503, "the server could not check your access; try again in a moment", {}};
   }
-  // A genuine token may learn that a document does not exist; only then must it be this one's.
-  if (!facts->document) return Denial{404, fmt::format("there is no document {}", document_id), {}};
+  // A token for another document must not tell whether this one exists (tests/auth/leaks.test.mjs),
+  // so it is refused before the document is looked at.
   if (claims.resource_id != std::to_string(document_id)) {
     return Denial{403, "the token is for another document", "document.denied.bad_token"};
   }
+  if (!facts->document) return Denial{404, fmt::format("there is no document {}", document_id), {}};
   if (!facts->person) {
     return Denial{403, "the token names someone who no longer exists", "document.denied.bad_token"};
   }
@@ -196,27 +200,8 @@ http::Response json_error(const http::Request& request, int status, std::string_
       status);
 }
 
-int status_of(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::invalid_input:
-      return 400;
-    case ErrorKind::permission_denied:
-      return 403;
-    case ErrorKind::not_found:
-      return 404;
-    case ErrorKind::conflict:
-      return 409;
-    case ErrorKind::too_large:
-      return 413;
-    case ErrorKind::unavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 http::Response json_failure(const http::Request& request, const Error& error) {
-  const int status = status_of(error.kind);
+  const int status = http::status_for(error.kind);
   if (status >= 500) {
     log::error("document.request_failed",
                {{"request_id", request.request_id}, {"error", error.message}});
@@ -382,20 +367,13 @@ std::string with_image_tokens(std::string html, std::int64_t document_id, std::s
 // editor can reconnect; it grants nothing the reader's current role does not.
 constexpr std::chrono::hours kSignedInTokenLifetime{8};
 
-http::PageContext page_context(const DocumentSite& site, const http::Request& request,
-                               std::string title, const std::optional<auth::Space>& space) {
-  const auth::Principal principal = auth::principal_of(request);
-  http::PageContext context;
-  context.language = std::string(http::choose_language(request));
-  context.request_id = request.request_id;
-  context.current_path = request.path;
-  context.title = std::move(title);
-  context.csrf_token = principal.csrf_token;
-  if (principal.signed_in()) context.signed_in_as = principal.display_name;
-  context.breadcrumbs = {
-      {site.templates.message(context.language, "layout.nav.workspace"), "/workspace"}};
-  if (space) context.breadcrumbs.push_back({space->name, fmt::format("/spaces/{}", space->id)});
-  context.breadcrumbs.push_back({context.title, ""});
+http::PageContext document_context(const DocumentSite& site, const http::Request& request,
+                                   std::string title, const std::optional<auth::Space>& space) {
+  http::PageContext context = page_context(site.templates, request, std::move(title), true);
+  if (space) {
+    context.breadcrumbs.insert(context.breadcrumbs.end() - 1,
+                               {space->name, fmt::format("/spaces/{}", space->id)});
+  }
   return context;
 }
 
@@ -492,7 +470,7 @@ http::Response document_page(const DocumentSite& site, http::Request& request) {
       {"space_name", access.space ? access.space->name : std::string()},
       {"space_href", access.space ? fmt::format("/spaces/{}", access.space->id) : std::string()},
   };
-  auto context = page_context(site, request, access.document.title, access.space);
+  auto context = document_context(site, request, access.document.title, access.space);
   return private_page(site.templates.render_page("document", data, context), 200);
 }
 

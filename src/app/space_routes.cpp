@@ -171,10 +171,10 @@ json::object space_data(const SpaceSite& site, std::string_view language, const 
 
 http::PageContext space_context(const SpaceSite& site, const http::Request& request,
                                 std::string page_title, const SpaceView* view) {
-  http::PageContext context = page_context(site.templates, request, std::move(page_title));
+  http::PageContext context = page_context(site.templates, request, std::move(page_title), true);
   const std::string& language = context.language;
-  context.breadcrumbs = {{site.templates.message(language, "layout.nav.workspace"), "/workspace"},
-                         {site.templates.message(language, "spaces.list.title"), "/spaces"}};
+  context.breadcrumbs.pop_back();  // the title goes last, after the space
+  context.breadcrumbs.push_back({site.templates.message(language, "spaces.list.title"), "/spaces"});
   if (view != nullptr && context.title != view->space.name) {
     context.breadcrumbs.push_back({view->space.name, fmt::format("/spaces/{}", view->space.id)});
   }
@@ -229,10 +229,8 @@ http::Response spaces_page(const SpaceSite& site, const http::Request& request,
       {"classification_error", form.classification_error},
       {"has_classification_error", !form.classification_error.empty()},
   };
-  http::PageContext context =
-      space_context(site, request, site.templates.message(language, "spaces.list.title"), nullptr);
-  context.breadcrumbs = {{site.templates.message(language, "layout.nav.workspace"), "/workspace"},
-                         {context.title, ""}};
+  http::PageContext context = page_context(
+      site.templates, request, site.templates.message(language, "spaces.list.title"), true);
   context.errors = form.errors;
   return private_page(site.templates.render_page("spaces", data, context), status);
 }
@@ -423,6 +421,7 @@ struct ShareForm {
   std::string email_error, person_role_error, organisation_error, organisation_role_error;
   std::string removal_error;
   std::vector<http::ErrorSummaryItem> errors;
+  std::string notice;  // what was done, when it cannot be seen in the tables (an invitation sent)
 };
 
 http::Response members_page(const SpaceSite& site, const http::Request& request,
@@ -477,6 +476,7 @@ http::Response members_page(const SpaceSite& site, const http::Request& request,
   error_fields("organisation", form.organisation_error);
   error_fields("organisation_role", form.organisation_role_error);
   error_fields("removal", form.removal_error);
+  data["notice"] = form.notice;
 
   http::PageContext context =
       space_context(site, request, site.templates.message(language, "spaces.members.title"), &view);
@@ -498,6 +498,43 @@ struct ShareChange {
   std::int64_t target_id = 0;
   std::optional<Role> role;  // nullopt: remove the share
 };
+
+// An address the person form named that has no account yet.
+struct GuestInvitation {
+  bool has_account = false;  // the address has an account after all (perhaps suspended)
+  std::string email;         // normalised
+  std::string domain;        // empty when the address is malformed
+  std::optional<auth::Organisation> home;  // the organisation owning `domain`
+};
+
+// Emails `guest` an invitation into the space as `role`, with the organisation owning their domain
+// as their home, and says so on the members page. Their share appears once they accept.
+http::Response invite_guest(const SpaceSite& site, const http::Request& request,
+                            const auth::Principal& principal, const SpaceView& view, Role role,
+                            const GuestInvitation& guest, ShareForm& form) {
+  const std::string language(http::choose_language(request));
+  auto sent = send_invitation(site.links, request,
+                              Invitation{.email = guest.email,
+                                         .organisation_id = guest.home->id,
+                                         .space_id = view.space.id,
+                                         .role = role,
+                                         .space_name = view.space.name,
+                                         .inviter_name = principal.display_name,
+                                         .organisation_name = guest.home->name});
+  if (!sent) {
+    log::warn("spaces.invitation_not_sent",
+              {{"request_id", request.request_id}, {"error", sent.error().message}});
+    form.email_error = site.templates.message(language, "spaces.errors.invitation_not_sent");
+    form.errors.push_back({form.email_error, "share-email"});
+    return members_page(site, request, principal, view, form, 503);
+  }
+  // The form is for the next share; the banner says what happened to this one.
+  ShareForm done;
+  done.notice = fmt::format(
+      fmt::runtime(site.templates.message(language, "spaces.members.invitation_sent")),
+      guest.email, guest.home->name);
+  return members_page(site, request, principal, view, done, 200);
+}
 
 http::Response change_members(const SpaceSite& site, http::Request& request) {
   const auth::Principal principal = auth::principal_of(request);
@@ -522,6 +559,7 @@ http::Response change_members(const SpaceSite& site, http::Request& request) {
   // Resolve what the form names before changing anything, so each mistake gets its own message.
   const std::string change = request.form_field("change").value_or("");
   ShareChange wanted;
+  GuestInvitation guest;
   if (change == "person" || change == "organisation") {
     wanted.to_organisation = change == "organisation";
     std::string& typed_role = wanted.to_organisation ? form.organisation_role : form.person_role;
@@ -550,9 +588,19 @@ http::Response change_members(const SpaceSite& site, http::Request& request) {
           if (form.email.empty()) return std::optional<std::int64_t>();
           auto person = directory.find_person_by_email(form.email);
           if (!person) return person.error();
-          if (!*person || (*person)->status != auth::PersonStatus::active)
-            return std::optional<std::int64_t>();
-          return std::optional<std::int64_t>((*person)->id);
+          if (*person) {
+            guest.has_account = true;
+            if ((*person)->status != auth::PersonStatus::active)
+              return std::optional<std::int64_t>();
+            return std::optional<std::int64_t>((*person)->id);
+          }
+          guest.email = auth::normalise_email(form.email);
+          if (!auth::check_email(guest.email)) return std::optional<std::int64_t>();
+          guest.domain = guest.email.substr(guest.email.rfind('@') + 1);
+          auto home = directory.find_organisation_by_domain(guest.domain);
+          if (!home) return home.error();
+          guest.home = std::move(*home);
+          return std::optional<std::int64_t>();
         });
     if (!target) return failure_page(site, request, target.error());
     if (wanted.to_organisation) {
@@ -566,10 +614,18 @@ http::Response change_members(const SpaceSite& site, http::Request& request) {
       }
     } else if (form.email.empty()) {
       problem(form.email_error, "spaces.errors.email_empty", "share-email");
-    } else if (!*target) {
+    } else if (!*target && guest.has_account) {
       problem(form.email_error, "spaces.errors.no_such_person", "share-email");
+    } else if (!*target && guest.domain.empty()) {
+      problem(form.email_error, "spaces.errors.email_invalid", "share-email");
+    } else if (!*target && !guest.home) {
+      form.email_error = fmt::format(
+          fmt::runtime(site.templates.message(language, "spaces.errors.no_organisation_for_domain")),
+          guest.domain);
+      form.errors.push_back({form.email_error, "share-email"});
     }
     if (!form.errors.empty()) return refuse(400);
+    if (!*target) return invite_guest(site, request, principal, view, *wanted.role, guest, form);
     wanted.target_id = **target;
   } else if (change == "remove_person" || change == "remove_organisation") {
     wanted.to_organisation = change == "remove_organisation";

@@ -1,5 +1,7 @@
 #include "auth/qr_code.hpp"
 
+#include "http/message.hpp"
+
 #include <fmt/format.h>
 #include <qrencode.h>
 
@@ -15,32 +17,6 @@ constexpr int kQuietZone = 4;
 struct QrDeleter {
   void operator()(QRcode* code) const { QRcode_free(code); }
 };
-
-std::string escape_xml(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -76,7 +52,7 @@ Result<std::string> qr_code_svg(std::string_view text, std::string_view title) {
       "<title id=\"qr-code-title\">{1}</title>"
       "<rect width=\"{0}\" height=\"{0}\" fill=\"#fff\"/>"
       "<path fill=\"#000\" d=\"{2}\"/></svg>",
-      size, escape_xml(title), path);
+      size, http::escape_html(title), path);
 }
 
 }  // namespace agora::auth
