@@ -76,17 +76,114 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return form_value(query, name);
 }
 
-std::optional<std::string> Request::form_field(std::string_view name) const {
-  std::string_view type = headers.get("Content-Type");
-  type = trim_spaces(type.substr(0, type.find(';')));
-  if (type.size() != 33 || !std::equal(type.begin(), type.end(),
-                                       std::string_view("application/x-www-form-urlencoded").begin(),
-                                       [](char a, char b) {
-                                         return std::tolower(static_cast<unsigned char>(a)) == b;
-                                       })) {
-    return std::nullopt;
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The media type of a Content-Type value, without parameters: "multipart/form-data".
+std::string_view media_type(std::string_view content_type) {
+  return trim_spaces(content_type.substr(0, content_type.find(';')));
+}
+
+// The value of parameter `name` in a header value such as
+// `form-data; name="title"; filename="a.md"` (quotes removed), or nullopt.
+std::optional<std::string_view> header_parameter(std::string_view value, std::string_view name) {
+  std::size_t at = value.find(';');
+  while (at != std::string_view::npos) {
+    std::string_view rest = trim_spaces(value.substr(at + 1));
+    const std::size_t next = rest.find(';');
+    std::string_view pair = rest.substr(0, next);
+    const std::size_t equals = pair.find('=');
+    if (equals != std::string_view::npos &&
+        equals_ignoring_case(trim_spaces(pair.substr(0, equals)), name)) {
+      std::string_view v = trim_spaces(pair.substr(equals + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+    if (next == std::string_view::npos) break;
+    value = rest;
+    at = next;
   }
-  return form_value(body, name);
+  return std::nullopt;
+}
+
+// Calls `visit(part)` for each part of a multipart/form-data body (RFC 7578) until it returns
+// true. A malformed body visits what it can and stops.
+template <typename Visit>
+void for_each_part(const Request& request, Visit visit) {
+  const std::string_view content_type = request.headers.get("Content-Type");
+  if (!equals_ignoring_case(media_type(content_type), "multipart/form-data")) return;
+  const auto boundary = header_parameter(content_type, "boundary");
+  if (!boundary || boundary->empty() || boundary->size() > 200) return;
+  const std::string delimiter = "--" + std::string(*boundary);
+  std::string_view body = request.body;
+  std::size_t at = body.find(delimiter);
+  for (int parts = 0; at != std::string_view::npos && parts < 100; ++parts) {
+    std::size_t start = at + delimiter.size();
+    if (body.substr(start, 2) == "--") return;  // the closing delimiter
+    if (body.substr(start, 2) != "\r\n") return;
+    start += 2;
+    const std::size_t head_end = body.find("\r\n\r\n", start);
+    if (head_end == std::string_view::npos) return;
+    const std::size_t next = body.find("\r\n" + delimiter, head_end + 4);
+    if (next == std::string_view::npos) return;
+    FormPart part;
+    std::string_view head = body.substr(start, head_end - start);
+    while (!head.empty()) {
+      const std::size_t line_end = head.find("\r\n");
+      const std::string_view line = head.substr(0, line_end);
+      const std::size_t colon = line.find(':');
+      if (colon != std::string_view::npos) {
+        const std::string_view field = trim_spaces(line.substr(0, colon));
+        const std::string_view value = trim_spaces(line.substr(colon + 1));
+        if (equals_ignoring_case(field, "Content-Disposition")) {
+          part.name = std::string(header_parameter(value, "name").value_or(""));
+          if (auto filename = header_parameter(value, "filename")) {
+            part.filename = std::string(*filename);
+            part.is_file = true;
+          }
+        } else if (equals_ignoring_case(field, "Content-Type")) {
+          part.content_type = std::string(value);
+        }
+      }
+      if (line_end == std::string_view::npos) break;
+      head.remove_prefix(line_end + 2);
+    }
+    part.body = std::string(body.substr(head_end + 4, next - head_end - 4));
+    if (visit(std::move(part))) return;
+    at = next + 2;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> Request::form_field(std::string_view name) const {
+  if (equals_ignoring_case(media_type(headers.get("Content-Type")),
+                           "application/x-www-form-urlencoded")) {
+    return form_value(body, name);
+  }
+  std::optional<std::string> found;
+  for_each_part(*this, [&](FormPart part) {
+    if (part.is_file || part.name != name) return false;
+    found = std::move(part.body);
+    return true;
+  });
+  return found;
+}
+
+std::optional<FormPart> Request::uploaded_file(std::string_view name) const {
+  std::optional<FormPart> found;
+  for_each_part(*this, [&](FormPart part) {
+    if (!part.is_file || part.name != name) return false;
+    found = std::move(part);
+    return true;
+  });
+  return found;
 }
 
 std::optional<std::string> Request::cookie(std::string_view name) const {

@@ -30,6 +30,15 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+/// One part of a multipart/form-data body (an HTML form with a file input).
+struct FormPart {
+  std::string name;          // the form field's name
+  bool is_file = false;      // a file input, even when no file was chosen (empty filename)
+  std::string filename;      // as the browser sent it: untrusted, never a path to use
+  std::string content_type;  // as the browser sent it: untrusted
+  std::string body;
+};
+
 /// An HTTP request after parsing and limit checks.
 struct Request {
   std::string method;          // as sent, upper case: "GET"
@@ -53,9 +62,11 @@ struct Request {
 
   /// The decoded value of query parameter `name`, if present.
   std::optional<std::string> query_param(std::string_view name) const;
-  /// The decoded value of field `name` of an application/x-www-form-urlencoded body (an HTML
-  /// form); nullopt when absent, malformed, or the body is of another type.
+  /// The value of field `name` of an HTML form's body (application/x-www-form-urlencoded or
+  /// multipart/form-data); nullopt when absent, malformed, or the body is of another type.
   std::optional<std::string> form_field(std::string_view name) const;
+  /// The file sent in field `name` of a multipart/form-data body, or nullopt.
+  std::optional<FormPart> uploaded_file(std::string_view name) const;
   /// The value of cookie `name` from the Cookie header, if sent.
   std::optional<std::string> cookie(std::string_view name) const;
   /// The path parameter `name` (empty when the route has none of that name).

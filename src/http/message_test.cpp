@@ -59,3 +59,66 @@ TEST(Request, ReadsQueryParametersAndPrefersJsonByAccept) {
 
 }  // namespace
 }  // namespace agora::http
+
+namespace agora::http {
+namespace {
+
+Request form_request(std::string content_type, std::string body) {
+  Request request;
+  request.method = "POST";
+  request.headers.set("Content-Type", std::move(content_type));
+  request.body = std::move(body);
+  return request;
+}
+
+TEST(Request, ReadsUrlEncodedFormFields) {
+  const Request request = form_request("application/x-www-form-urlencoded; charset=UTF-8",
+                                       "csrf_token=a%2Bb&title=Si%C3%A2n+Pritchard&empty=");
+  EXPECT_EQ(request.form_field("csrf_token"), "a+b");
+  EXPECT_EQ(request.form_field("title"), "Siân Pritchard");
+  EXPECT_EQ(request.form_field("empty"), "");
+  EXPECT_EQ(request.form_field("missing"), std::nullopt);
+  EXPECT_EQ(form_request("application/json", "title=x").form_field("title"), std::nullopt);
+}
+
+TEST(Request, ReadsMultipartFieldsAndFiles) {
+  const std::string body =
+      "--XyZ\r\n"
+      "Content-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+      "tok\r\n"
+      "--XyZ\r\n"
+      "Content-Disposition: form-data; name=\"document_file\"; filename=\"minutes.md\"\r\n"
+      "Content-Type: text/markdown\r\n\r\n"
+      "# Minutes\r\n\r\n--not a delimiter\r\n"
+      "--XyZ\r\n"
+      "Content-Disposition: form-data; name=\"other\"; filename=\"\"\r\n\r\n"
+      "\r\n"
+      "--XyZ--\r\n";
+  const Request request = form_request("multipart/form-data; boundary=XyZ", body);
+  EXPECT_EQ(request.form_field("csrf_token"), "tok");
+  EXPECT_EQ(request.form_field("document_file"), std::nullopt);  // a file, not a field
+  const auto file = request.uploaded_file("document_file");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->filename, "minutes.md");
+  EXPECT_EQ(file->content_type, "text/markdown");
+  EXPECT_EQ(file->body, "# Minutes\r\n\r\n--not a delimiter");
+  const auto empty = request.uploaded_file("other");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->filename, "");
+  EXPECT_EQ(empty->body, "");
+  EXPECT_EQ(request.uploaded_file("csrf_token"), std::nullopt);
+}
+
+TEST(Request, MalformedMultipartYieldsNothingRatherThanGarbage) {
+  for (const std::string& body :
+       {std::string("--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end"),
+        std::string("no delimiter at all"), std::string("--XyZ"),
+        std::string("--XyZ\r\nno blank line--XyZ--")}) {
+    const Request request = form_request("multipart/form-data; boundary=XyZ", body);
+    EXPECT_EQ(request.form_field("a"), std::nullopt) << body;
+  }
+  EXPECT_EQ(form_request("multipart/form-data", "--\r\n").form_field("a"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace agora::http

@@ -90,7 +90,7 @@ export class BrowserSession {
    * Keeps the cookies the response sets. Returns the harness response plus `cookies` (parsed
    * Set-Cookie headers).
    */
-  async send(method, requestPath, { form, headers = {}, origin } = {}) {
+  async send(method, requestPath, { form, multipart, headers = {}, origin } = {}) {
     const allHeaders = { 'User-Agent': this.userAgent, ...headers };
     if (this.cookies.size > 0) {
       allHeaders.Cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -100,6 +100,22 @@ export class BrowserSession {
       body = new URLSearchParams(form).toString();
       allHeaders['Content-Type'] = 'application/x-www-form-urlencoded';
       allHeaders['Content-Length'] = Buffer.byteLength(body);
+    } else if (multipart !== undefined) {
+      // multipart: [{ name, value }] fields and [{ name, filename, contentType, content }] files,
+      // as a browser sends a form with a file input.
+      const boundary = `----agora-test-${Math.random().toString(16).slice(2)}`;
+      const chunks = [];
+      for (const part of multipart) {
+        let head = `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"`;
+        if (part.filename !== undefined) {
+          head += `; filename="${part.filename}"\r\nContent-Type: ${part.contentType ?? 'application/octet-stream'}`;
+        }
+        chunks.push(Buffer.from(`${head}\r\n\r\n`), Buffer.from(part.content ?? part.value ?? ''), Buffer.from('\r\n'));
+      }
+      chunks.push(Buffer.from(`--${boundary}--\r\n`));
+      body = Buffer.concat(chunks);
+      allHeaders['Content-Type'] = `multipart/form-data; boundary=${boundary}`;
+      allHeaders['Content-Length'] = body.length;
     }
     const sentOrigin = origin === undefined ? (method === 'GET' || method === 'HEAD' ? null : this.server.origin) : origin;
     if (sentOrigin) allHeaders.Origin = sentOrigin;
