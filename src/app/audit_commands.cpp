@@ -72,9 +72,9 @@ int run_export(auth::AuditLog& log, store::Database& database, const base::Clock
                                    organisation_name)));
   }
   const std::int64_t organisation_id = (*organisation)->id;
-  auto exported = log.export_records({.organisation_id = organisation_id},
-                                     format == "json" ? auth::AuditFormat::json
-                                                      : auth::AuditFormat::csv);
+  auto exported =
+      log.export_records({.organisation_id = organisation_id},
+                         format == "json" ? auth::AuditFormat::json : auth::AuditFormat::csv);
   if (!exported) return failed(err, "export", exported.error());
   // Records leaving the system are themselves worth a record.
   auth::AuditEvent event;
@@ -95,23 +95,24 @@ AuditCommand::AuditCommand(CLI::App& app) {
   command_ = app.add_subcommand("audit", "Check, prune and export the audit trail");
   command_->require_subcommand(1);
   verify_ = command_->add_subcommand(
-      "verify", "Check every audit record against its hash chain; exit 1 naming the first "
-                "record changed, deleted or inserted");
+      "verify",
+      "Check every audit record against its hash chain; exit 1 naming the first "
+      "record changed, deleted or inserted");
   prune_ = command_->add_subcommand(
       "prune", "Delete audit records older than --audit-retention (the server does this daily)");
   export_ = command_->add_subcommand("export", "Print an organisation's audit records");
-  export_->add_option("--organisation", organisation_, "The organisation's exact name")
-      ->required();
+  export_->add_option("--organisation", organisation_, "The organisation's exact name")->required();
   export_->add_option("--format", format_, "csv or json")
       ->default_str("csv")
       ->check(CLI::IsMember({"csv", "json"}));
 }
 
-bool AuditCommand::parsed() const { return command_->parsed(); }
+bool AuditCommand::parsed() const {
+  return command_->parsed();
+}
 
 int AuditCommand::run(store::Database& database, const base::Clock& clock,
-                      const base::Settings& settings, std::ostream& out,
-                      std::ostream& err) const {
+                      const base::Settings& settings, std::ostream& out, std::ostream& err) const {
   auth::AuditLog log(database, clock);
   if (verify_->parsed()) return run_verify(log, out, err);
   if (prune_->parsed()) return run_prune(log, clock, settings, out, err);

@@ -6,8 +6,8 @@
 #include "base/clock.hpp"
 #include "store/database.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -39,10 +39,11 @@ class AuditCommandsTest : public ::testing::Test {
     db_ = std::move(*db);
     auto organisations = db_->transaction([&](store::Connection& c) -> Result<std::int64_t> {
       auth::DirectoryStore directory(c, clock_);
-      auto afon = directory.create_organisation("Afon Valley Council",
-                                                auth::OrganisationKind::council, {});
+      auto afon =
+          directory.create_organisation("Afon Valley Council", auth::OrganisationKind::council, {});
       if (!afon) return afon.error();
-      auto other = directory.create_organisation("Bryn Housing", auth::OrganisationKind::housing, {});
+      auto other =
+          directory.create_organisation("Bryn Housing", auth::OrganisationKind::housing, {});
       if (!other) return other.error();
       other_organisation_ = other->id;
       return afon->id;
@@ -142,27 +143,29 @@ TEST_F(AuditCommandsTest, VerifyNamesADeletedLastRecord) {
 
 TEST_F(AuditCommandsTest, VerifyNamesAnInsertedRecord) {
   append(5, organisation_);
-  run_sql("INSERT INTO audit_log (id, at, person_id, organisation_id, action, resource_kind, "
-          "resource_id, space_id, document_id, ip, user_agent, outcome, detail, prev_hash, hash) "
-          "SELECT 6, at + 1, person_id, organisation_id, 'auth.sign_in', resource_kind, "
-          "resource_id, space_id, document_id, ip, user_agent, outcome, detail, hash, hash "
-          "FROM audit_log WHERE id = 5");
+  run_sql(
+      "INSERT INTO audit_log (id, at, person_id, organisation_id, action, resource_kind, "
+      "resource_id, space_id, document_id, ip, user_agent, outcome, detail, prev_hash, hash) "
+      "SELECT 6, at + 1, person_id, organisation_id, 'auth.sign_in', resource_kind, "
+      "resource_id, space_id, document_id, ip, user_agent, outcome, detail, hash, hash "
+      "FROM audit_log WHERE id = 5");
   const Outcome r = run({"audit", "verify"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_NE(r.err.find("record 6 was inserted"), std::string::npos) << r.err;
 }
 
 TEST_F(AuditCommandsTest, PruneUsesTheRetentionSettingAndKeepsTheChainProvable) {
-  append(3, organisation_);        // ten days ago
+  append(3, organisation_);  // ten days ago
   clock_.set(std::chrono::system_clock::now());
-  append(2, organisation_);        // now
+  append(2, organisation_);  // now
   const Outcome pruned = run({"audit", "prune", "--audit-retention", "5d"});
   EXPECT_EQ(pruned.code, kExitOk) << pruned.err;
   EXPECT_EQ(pruned.out, "3 records older than 5 days pruned\n");
 
   const Outcome verified = run({"audit", "verify"});
   EXPECT_EQ(verified.code, kExitOk) << verified.err;
-  EXPECT_TRUE(verified.out.starts_with("audit log intact: 3 records\n")) << "2 kept, 1 for the prune";
+  EXPECT_TRUE(verified.out.starts_with("audit log intact: 3 records\n"))
+      << "2 kept, 1 for the prune";
 
   const Outcome again = run({"audit", "prune", "--audit-retention", "5d"});
   EXPECT_EQ(again.out, "0 records older than 5 days pruned\n");
@@ -171,8 +174,8 @@ TEST_F(AuditCommandsTest, PruneUsesTheRetentionSettingAndKeepsTheChainProvable) 
 TEST_F(AuditCommandsTest, ExportPrintsOneOrganisationsRecords) {
   append(3, organisation_);
   append(2, other_organisation_);
-  const Outcome json = run({"audit", "export", "--organisation", "Afon Valley Council",
-                            "--format", "json"});
+  const Outcome json =
+      run({"audit", "export", "--organisation", "Afon Valley Council", "--format", "json"});
   ASSERT_EQ(json.code, kExitOk) << json.err;
   const auto records = boost::json::parse(json.out).at("records").as_array();
   ASSERT_EQ(records.size(), 3u);
@@ -195,8 +198,9 @@ TEST_F(AuditCommandsTest, ExportPrintsOneOrganisationsRecords) {
 TEST_F(AuditCommandsTest, ExportNamesAnUnknownOrganisation) {
   const Outcome r = run({"audit", "export", "--organisation", "Nowhere"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "agora audit export: there is no organisation called \"Nowhere\"; names must "
-                   "match exactly\n");
+  EXPECT_EQ(r.err,
+            "agora audit export: there is no organisation called \"Nowhere\"; names must "
+            "match exactly\n");
   const Outcome bad_format =
       run({"audit", "export", "--organisation", "Afon Valley Council", "--format", "xml"});
   EXPECT_EQ(bad_format.code, kExitUsage);
@@ -206,8 +210,9 @@ TEST_F(AuditCommandsTest, AuditWithoutASubcommandSaysWhatToChoose) {
   std::ostringstream out, err;
   const std::vector<std::string> args{"agora", "audit"};
   EXPECT_EQ(run_cli(args, {}, out, err), kExitUsage);
-  EXPECT_EQ(err.str(), "agora audit: choose a command: verify, prune, export; see agora audit "
-                       "--help\n");
+  EXPECT_EQ(err.str(),
+            "agora audit: choose a command: verify, prune, export; see agora audit "
+            "--help\n");
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ void add_audit_routes(http::Router& router, const AuditSite& site);
 
 /// UK local time (Europe/London: GMT, or BST from 01:00 UTC on the last Sunday of March to 01:00
 /// UTC on the last Sunday of October) for `utc`, as a time point whose clock reads local time.
-std::chrono::sys_time<std::chrono::milliseconds> london_time(std::chrono::system_clock::time_point utc);
+std::chrono::sys_time<std::chrono::milliseconds> london_time(
+    std::chrono::system_clock::time_point utc);
 
 /// The UTC instant at which the UK date `date` begins (midnight local time).
 std::chrono::system_clock::time_point london_midnight(std::chrono::year_month_day date);

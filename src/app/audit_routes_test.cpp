@@ -54,23 +54,25 @@ class AuditRoutesTest : public ::testing::Test {
     ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
     ASSERT_TRUE(apply_migrations(*db_));
-    auto templates = http::Templates::load(fs::path(AGORA_SOURCE_DIR) / "templates", http::Assets());
+    auto templates =
+        http::Templates::load(fs::path(AGORA_SOURCE_DIR) / "templates", http::Assets());
     ASSERT_TRUE(templates) << templates.error().message;
     templates_ = std::make_unique<http::Templates>(std::move(*templates));
     log_ = std::make_unique<auth::AuditLog>(*db_, clock_);
     add_audit_routes(router_, AuditSite{*templates_, *db_, clock_, policy_, *log_});
 
-    auto ids = db_->transaction([&](store::Connection& c) -> Result<std::pair<std::int64_t, std::int64_t>> {
-      auth::DirectoryStore directory(c, clock_);
-      auto afon = directory.create_organisation("Afon Valley Council",
-                                                auth::OrganisationKind::council, {});
-      if (!afon) return afon.error();
-      auto sian = directory.create_person({.organisation_id = afon->id,
-                                           .email = "sian@afonvalley.gov.uk",
-                                           .display_name = "Siân Pritchard"});
-      if (!sian) return sian.error();
-      return std::make_pair(afon->id, sian->id);
-    });
+    auto ids = db_->transaction(
+        [&](store::Connection& c) -> Result<std::pair<std::int64_t, std::int64_t>> {
+          auth::DirectoryStore directory(c, clock_);
+          auto afon = directory.create_organisation("Afon Valley Council",
+                                                    auth::OrganisationKind::council, {});
+          if (!afon) return afon.error();
+          auto sian = directory.create_person({.organisation_id = afon->id,
+                                               .email = "sian@afonvalley.gov.uk",
+                                               .display_name = "Siân Pritchard"});
+          if (!sian) return sian.error();
+          return std::make_pair(afon->id, sian->id);
+        });
     ASSERT_TRUE(ids) << ids.error().message;
     organisation_ = ids->first;
     sian_ = ids->second;

@@ -310,6 +310,14 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
                      SettingGroup::operations},
                     defaults);
 
+  SettingFlags routes_flags;
+  CLI::App* routes_command = app.add_subcommand(
+      "routes", "Print every route `agora serve` registers, one JSON object a line");
+  add_setting_flags(*routes_command, routes_flags,
+                    {SettingGroup::storage, SettingGroup::serving, SettingGroup::mail,
+                     SettingGroup::operations},
+                    defaults);
+
   CLI::App* migrate_command = app.add_subcommand(
       "migrate", "Bring the database schema up to date and say how many migrations ran");
   add_setting_flags(*migrate_command, migrate_flags,
@@ -441,6 +449,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     std::string name;
   };
   const Choice choices[] = {{serve_command, &serve_flags, "agora serve"},
+                            {routes_command, &routes_flags, "agora routes"},
                             {migrate_command, &migrate_flags, "agora migrate"},
                             {demo_load_command, &demo_flags, "agora demo load"},
                             {doc_create_command, &doc_create_flags, "agora doc create"},
@@ -461,6 +470,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     auto settings = prepare(*choice.flags, environment, defaults);
     if (!settings) return command.failure(settings.error());
     if (choice.command == serve_command) return serve(*settings);
+    if (choice.command == routes_command) return print_routes(*settings, out);
     if (choice.command == migrate_command) return run_migrate(command, *settings);
     if (choice.command == demo_load_command) return run_demo_load(command, *settings);
     if (audit_command.parsed()) return run_audit_command(command, *settings, audit_command);
@@ -474,7 +484,7 @@ int run_cli(std::span<const std::string> args, const base::Environment& environm
     return run_document_command(command, *settings, choice.command->get_name(), doc_args);
   }
   return top.usage_error(
-      "choose a command: serve, migrate, demo load, doc, collab, audit, mail, org, person, crdt or "
+      "choose a command: serve, routes, migrate, demo load, doc, collab, audit, mail, org, person, crdt or "
       "version; see agora --help");
 }
 

@@ -119,7 +119,7 @@ TEST(Cli, UnknownCommandIsNamed) {
 TEST(Cli, MissingCommandSaysWhatToDo) {
   const Outcome r = run({});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(r.err, "agora: choose a command: serve, migrate, demo, doc, collab, mail, version, crdt, audit, org, person; see agora --help\n");
+  EXPECT_EQ(r.err, "agora: choose a command: serve, routes, migrate, demo, doc, collab, mail, version, crdt, audit, org, person; see agora --help\n");
   EXPECT_EQ(run({"demo"}).err, "agora demo: choose a command: load; see agora demo --help\n");
   EXPECT_EQ(line_count(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("--help"), std::string::npos) << r.err;
@@ -161,6 +161,26 @@ TEST(Cli, DataFolderThatCannotBeCreatedIsNamed) {
   EXPECT_EQ(file.code, kExitFailure);
   EXPECT_EQ(file.err, "agora demo load: the data folder \"" + (folder / "a-file") +
                           "\" is a file, not a folder\n");
+}
+
+TEST(Cli, RoutesPrintsTheServedTableOneJsonObjectALine) {
+  TempFolder folder;
+  const Outcome r = run({"routes", "--data", folder / "data"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("{\"method\":\"GET\",\"pattern\":\"/healthz\",\"action\":\"health.read\","
+                       "\"websocket\":false}\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("{\"method\":\"GET\",\"pattern\":\"/collab/ws/{document_id}\","
+                       "\"action\":\"collab.connect\",\"websocket\":true}\n"),
+            std::string::npos)
+      << r.out;
+  std::istringstream lines(r.out);
+  std::size_t routes = 0;
+  for (std::string line; std::getline(lines, line); ++routes) {
+    EXPECT_TRUE(line.starts_with("{\"method\":\"") && line.ends_with("}")) << line;
+  }
+  EXPECT_GT(routes, 40u);  // sign-in, accounts, admin, spaces, documents, collaboration
 }
 
 TEST(Cli, MigrateSaysHowManyRanThenNone) {

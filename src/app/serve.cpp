@@ -3,6 +3,9 @@
 #include "app/audit_routes.hpp"
 #include "app/account_routes.hpp"
 #include "app/admin_routes.hpp"
+#include "app/api_token_routes.hpp"
+#include "app/data_protection_routes.hpp"
+#include "app/scim_routes.hpp"
 #include "app/email_link_routes.hpp"
 #include "app/collab_routes.hpp"
 #include "app/document_routes.hpp"
@@ -19,8 +22,12 @@
 #include "http/server.hpp"
 #include "notify/mailer.hpp"
 
+#include <boost/json.hpp>
+
 #include <chrono>
+#include <functional>
 #include <iostream>
+#include <ostream>
 
 namespace agora::app {
 namespace {
@@ -97,9 +104,20 @@ void log_event(std::string_view event, std::string_view detail) {
   log::write(trouble ? log::Level::warn : log::Level::info, event, {{"detail", detail}});
 }
 
-}  // namespace
+// What the caller of with_routes() needs once every route is registered.
+struct Wired {
+  http::Router& router;
+  http::Metrics& metrics;
+  const http::Templates& templates;
+  collab::Service& collab;
+  auth::AuditLog& audit_log;
+  std::string database_description;  // for the log, without a password
+};
 
-int serve(const base::Settings& settings) {
+// Opens the database and everything the routes hold references to, registers every route, and
+// runs `use` while all of it is alive: `agora serve` and `agora routes` share this, so the table
+// `agora routes` prints is the one served. Returns use's exit code, or 1 after a start-up error.
+int with_routes(const base::Settings& settings, const std::function<int(Wired&)>& use) {
   auto database = store::Database::open(store::Options{.url = settings.database_url,
                                                        .data_dir = settings.data_dir,
                                                        .pool_size = settings.database_pool_size});
@@ -125,9 +143,8 @@ int serve(const base::Settings& settings) {
   if (!blobs) return startup_failed("blob store", blobs.error());
   collab::Service collab(**database, base::system_clock(), policy, std::move(*token_key),
                          collab::ServiceOptions{.unload_after = settings.collab_unload_after});
-  // Every module writes to the one audit log; records past --audit-retention go daily.
+  // Every module writes to the one audit log.
   auth::AuditLog audit_log(**database, base::system_clock());
-  auth::AuditRetention audit_retention(audit_log, base::system_clock(), settings.audit_retention);
   auto mailer = notify::make_mailer(settings);
   if (!mailer) return startup_failed("mail", mailer.error());
   auto csrf_key = (*database)->with_connection(
@@ -152,27 +169,56 @@ int serve(const base::Settings& settings) {
   add_sso_routes(router, SsoSite{*templates, **database, base::system_clock(), session_limits, settings.public_url, audit_log});
   add_collab_routes(router, collab);
   add_audit_routes(router, AuditSite{*templates, **database, base::system_clock(), policy, audit_log});
-  add_space_routes(router, SpaceSite{*templates, **database, base::system_clock(), policy, audit_log});
+  add_space_routes(router, SpaceSite{*templates, **database, base::system_clock(), policy, audit_log, email_links});
   add_document_routes(router, DocumentSite{*templates, **database, base::system_clock(), policy,
                                            document_tokens, *blobs, collab, audit_log});
+  add_api_token_routes(router, ApiTokenSite{*templates, **database, base::system_clock(), audit_log});
+  add_scim_routes(router, ScimSite{**database, base::system_clock(), policy, session_limits, audit_log, settings.public_url});
+  add_data_protection_routes(router, DataProtectionSite{*templates, **database, base::system_clock(), policy, session_limits, audit_log, *blobs});
 
-  const http::Templates& pages = *templates;
-  http::Server server(
-      server_options(settings), router, metrics,
-      [&pages](const http::Request& request, int status, std::string_view message) {
-        return error_page(pages, request, status, message);
-      },
-      log_access, log_event);
-  if (auto listening = server.listen(); !listening)
-    return startup_failed("listen", listening.error());
-  log::info("serve.ready", {{"database", (*database)->describe()},
-                            {"url", (settings.tls_cert.empty() ? "http://" : "https://") +
-                                        settings.listen_host + ":" + std::to_string(server.port())}});
-  server.run();
-  // The sockets are closed; let the rooms finish and the log write what it holds while the
-  // server's executors still exist.
-  collab.stop();
-  return 0;
+  Wired wired{router, metrics, *templates, collab, audit_log, (*database)->describe()};
+  return use(wired);
+}
+
+}  // namespace
+
+int serve(const base::Settings& settings) {
+  return with_routes(settings, [&settings](Wired& site) {
+    // Records past --audit-retention go daily; only a serving process prunes.
+    auth::AuditRetention audit_retention(site.audit_log, base::system_clock(),
+                                         settings.audit_retention);
+    const http::Templates& pages = site.templates;
+    http::Server server(
+        server_options(settings), site.router, site.metrics,
+        [&pages](const http::Request& request, int status, std::string_view message) {
+          return error_page(pages, request, status, message);
+        },
+        log_access, log_event);
+    if (auto listening = server.listen(); !listening)
+      return startup_failed("listen", listening.error());
+    log::info("serve.ready",
+              {{"database", site.database_description},
+               {"url", (settings.tls_cert.empty() ? "http://" : "https://") + settings.listen_host +
+                           ":" + std::to_string(server.port())}});
+    server.run();
+    // The sockets are closed; let the rooms finish and the log write what it holds while the
+    // server's executors still exist.
+    site.collab.stop();
+    return 0;
+  });
+}
+
+int print_routes(const base::Settings& settings, std::ostream& out) {
+  return with_routes(settings, [&out](Wired& site) {
+    for (const http::Route& route : site.router.routes()) {
+      boost::json::object line{{"method", route.method},
+                               {"pattern", route.pattern},
+                               {"action", route.options.action},
+                               {"websocket", route.websocket != nullptr}};
+      out << boost::json::serialize(line) << "\n";
+    }
+    return 0;
+  });
 }
 
 }  // namespace agora::app

@@ -1,5 +1,6 @@
 #include "app/site_routes.hpp"
 
+#include "app/pages.hpp"
 #include "auth/request_principal.hpp"
 
 #include <boost/json.hpp>
@@ -54,10 +55,8 @@ http::Response error_page(const http::Templates& templates, const http::Request&
                               {"request_id", request.request_id}};
     return http::Response::json(boost::json::serialize(boost::json::object{{"error", error}}), status);
   }
-  http::PageContext context;
-  context.language = std::string(http::choose_language(request));
+  http::PageContext context = page_context(templates, request, "");
   context.request_id = request.request_id;
-  context.current_path = request.path;
   return http::Response::html(templates.render_error(status, context), status);
 }
 

@@ -7,6 +7,7 @@
 #include "auth/space_store.hpp"
 #include "base/logging.hpp"
 #include "collab/document_store.hpp"
+#include "collab/import.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -296,6 +297,7 @@ http::Response create_space(const SpaceSite& site, http::Request& request) {
 struct DocumentForm {
   std::string document_title;
   std::string error;
+  std::string file_error;
   std::vector<http::ErrorSummaryItem> errors;
 };
 
@@ -348,6 +350,7 @@ http::Response space_page(const SpaceSite& site, const http::Request& request,
   data["document_title"] = form.document_title;
   data["document_error"] = form.error;
   data["has_document_error"] = !form.error.empty();
+  data["file_error"] = form.file_error;
   data["owners"] = std::move(owners);
   data["people_count"] = std::to_string(contents->members.people.size());
   data["guest_count"] = std::to_string(guests);
@@ -381,6 +384,29 @@ http::Response create_document(const SpaceSite& site, http::Request& request) {
   const std::string language(http::choose_language(request));
   DocumentForm form;
   form.document_title = trimmed(request.form_field("document_title").value_or(""));
+  // An optional Markdown or HTML file becomes the new document's content.
+  Result<std::vector<std::uint8_t>> initial = std::vector<std::uint8_t>{};
+  if (auto file = request.uploaded_file("document_file"); file && !file->filename.empty()) {
+    const std::string name = file->filename;
+    const auto ends_with = [&name](std::string_view suffix) {
+      return name.size() >= suffix.size() &&
+             std::equal(suffix.rbegin(), suffix.rend(), name.rbegin(), [](char a, char b) {
+               return a == std::tolower(static_cast<unsigned char>(b));
+             });
+    };
+    const bool markdown = ends_with(".md") || ends_with(".markdown") || ends_with(".txt");
+    const bool html = ends_with(".html") || ends_with(".htm");
+    if (markdown || html) {
+      initial = markdown ? collab::import_markdown(file->body) : collab::import_html(file->body);
+    }
+    if (!(markdown || html) || !initial) {
+      form.file_error = site.templates.message(
+          language, markdown || html ? "document_import.unreadable" : "document_import.wrong_kind");
+      form.errors.push_back({form.file_error, "document-file"});
+      return space_page(site, request, principal, **view, form, 400);
+    }
+    if (form.document_title.empty()) form.document_title = name.substr(0, name.rfind('.'));
+  }
   if (form.document_title.empty()) {
     form.error = site.templates.message(language, "spaces.errors.document_title_empty");
   } else if (form.document_title.size() > kMaxDocumentTitleBytes) {
@@ -395,9 +421,13 @@ http::Response create_document(const SpaceSite& site, http::Request& request) {
   auto document = site.database.transaction([&](store::Connection& c) -> Result<collab::Document> {
     // The creator's role on the document comes from the space: a grant of their own would
     // outlive their removal from the space.
-    auto created = collab::DocumentStore(c, site.clock)
-                       .create(principal.person_id, form.document_title, space_id);
+    collab::DocumentStore documents(c, site.clock);
+    auto created = documents.create(principal.person_id, form.document_title, space_id);
     if (!created) return created.error();
+    if (!initial->empty()) {
+      const collab::LogEntry entry{created->id, std::string(initial->begin(), initial->end())};
+      AGORA_TRY(documents.append(std::span<const collab::LogEntry>(&entry, 1)));
+    }
     auto event =
         auth::AuditEvent::by(principal, "document.create", "document", std::to_string(created->id));
     event.space_id = space_id;
@@ -696,7 +726,7 @@ void add_space_routes(http::Router& router, const SpaceSite& site) {
              {.action = std::string(auth::kSpaceRead)});
   router.add("POST", "/spaces/{id}/documents",
              [site](http::Request& request) { return create_document(site, request); },
-             {.action = std::string(auth::kSpaceEdit)});
+             {.action = std::string(auth::kSpaceEdit), .body_limit = collab::kMaxImportBytes + 64 * 1024});
   router.add("GET", "/spaces/{id}/members",
              [site](http::Request& request) { return show_members(site, request); },
              {.action = std::string(auth::kSpaceRead)});

@@ -2,9 +2,9 @@
 
 #include "base/logging.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -120,8 +120,7 @@ std::string iso_utc(std::chrono::system_clock::time_point at) {
 // --- canonical encoding -------------------------------------------------------------------------
 
 void put_u64(std::string& out, std::uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out += static_cast<char>((value >> shift) & 0xFF);
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((value >> shift) & 0xFF);
 }
 
 void put_integer(std::string& out, std::int64_t value) {
@@ -215,8 +214,9 @@ struct Anchor {
 // The anchor row; with `lock`, locked until the transaction ends so appends and prunes queue up
 // behind each other (SQLite's BEGIN IMMEDIATE already holds its one write lock).
 Result<std::optional<Anchor>> read_anchor(Connection& c, bool lock) {
-  std::string sql = "SELECT first_id, prev_hash, last_id, last_hash FROM audit_anchor "
-                    "WHERE only_row = 1";
+  std::string sql =
+      "SELECT first_id, prev_hash, last_id, last_hash FROM audit_anchor "
+      "WHERE only_row = 1";
   if (lock && c.dialect() == store::Dialect::postgres) sql += " FOR UPDATE";
   auto rows = c.query(sql);
   if (!rows) return rows.error();
@@ -224,8 +224,9 @@ Result<std::optional<Anchor>> read_anchor(Connection& c, bool lock) {
   RowReader r{rows->front()};
   Anchor anchor{r.integer(0), r.text(1), r.integer(2), r.text(3)};
   if (!r.well_formed) {
-    return fail(ErrorKind::corrupt,
-                "the audit anchor was changed: a field holds the wrong type; run agora audit verify");
+    return fail(
+        ErrorKind::corrupt,
+        "the audit anchor was changed: a field holds the wrong type; run agora audit verify");
   }
   return std::optional<Anchor>(std::move(anchor));
 }
@@ -244,8 +245,7 @@ Result<Anchor> lock_anchor(Connection& c) {
 Result<std::int64_t> append_locked(Connection& c, const base::Clock& clock,
                                    const AuditEvent& event) {
   if (event.action.empty()) {
-    return fail(ErrorKind::invalid_input,
-                "an audit event needs an action, e.g. \"document.view\"");
+    return fail(ErrorKind::invalid_input, "an audit event needs an action, e.g. \"document.view\"");
   }
   auto anchor = lock_anchor(c);
   if (!anchor) return anchor.error();
@@ -325,8 +325,8 @@ Result<AuditVerification> verify_on(Connection& c) {
   std::int64_t expected_id = anchor.first_id;
   std::string expected_prev = anchor.prev_hash;
   std::int64_t after = std::numeric_limits<std::int64_t>::min();
-  const std::string sql = fmt::format(
-      "SELECT {} FROM audit_log WHERE id > ? ORDER BY id LIMIT {}", kColumns, kMaxAuditPage);
+  const std::string sql = fmt::format("SELECT {} FROM audit_log WHERE id > ? ORDER BY id LIMIT {}",
+                                      kColumns, kMaxAuditPage);
   for (;;) {
     auto rows = c.query(sql, {after});
     if (!rows) return rows.error();
@@ -364,7 +364,8 @@ Result<AuditVerification> verify_on(Connection& c) {
     }
     if (rows->size() < static_cast<std::size_t>(kMaxAuditPage)) break;
   }
-  if (expected_id <= anchor.last_id) return found(expected_id, missing(expected_id, anchor.last_id));
+  if (expected_id <= anchor.last_id)
+    return found(expected_id, missing(expected_id, anchor.last_id));
   if (expected_prev != anchor.last_hash) {
     if (anchor.last_id >= anchor.first_id) {
       return found(anchor.last_id,
@@ -389,8 +390,9 @@ Result<std::vector<AuditRecord>> query_on(Connection& c, const AuditFilter& filt
     sql += ", ";
     rest.remove_prefix(comma + 2);
   }
-  sql += ", p.email, p.display_name FROM audit_log a LEFT JOIN people p ON p.id = a.person_id "
-         "WHERE 1 = 1";
+  sql +=
+      ", p.email, p.display_name FROM audit_log a LEFT JOIN people p ON p.id = a.person_id "
+      "WHERE 1 = 1";
   store::Params params;
   const auto where = [&](std::string_view condition, Value value) {
     sql += " AND ";
@@ -474,9 +476,8 @@ std::optional<AuditOutcome> audit_outcome_from(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-AuditEvent AuditEvent::by(const Principal& principal, std::string action,
-                          std::string resource_kind, std::string resource_id,
-                          AuditOutcome outcome, std::string detail) {
+AuditEvent AuditEvent::by(const Principal& principal, std::string action, std::string resource_kind,
+                          std::string resource_id, AuditOutcome outcome, std::string detail) {
   AuditEvent event;
   if (principal.signed_in()) {
     event.person_id = principal.person_id;
@@ -524,10 +525,9 @@ std::string audit_csv(std::span<const AuditRecord> records) {
   for (const AuditRecord& r : records) {
     const AuditEvent& e = r.event;
     put_csv_row(out, {std::to_string(r.id), iso_utc(r.at), optional_text(e.person_id),
-                      r.person_email, optional_text(e.organisation_id), e.action,
-                      e.resource_kind, e.resource_id, optional_text(e.space_id),
-                      optional_text(e.document_id), e.ip, e.user_agent, r.outcome_text, e.detail,
-                      hex(r.hash)});
+                      r.person_email, optional_text(e.organisation_id), e.action, e.resource_kind,
+                      e.resource_id, optional_text(e.space_id), optional_text(e.document_id), e.ip,
+                      e.user_agent, r.outcome_text, e.detail, hex(r.hash)});
   }
   return out;
 }
@@ -567,8 +567,7 @@ AuditLog::AuditLog(store::Database& database, const base::Clock& clock)
 }
 
 Result<std::int64_t> AuditLog::append(const AuditEvent& event) {
-  return database_.transaction(
-      [&](Connection& c) { return append_locked(c, clock_, event); });
+  return database_.transaction([&](Connection& c) { return append_locked(c, clock_, event); });
 }
 
 Result<std::int64_t> AuditLog::append_in(store::Connection& connection, const AuditEvent& event) {
@@ -580,8 +579,8 @@ Result<AuditVerification> AuditLog::verify() {
     // One snapshot for the whole walk: appends and prunes running meanwhile must not look like
     // insertions or deletions. Read-only, so it never blocks writers.
     const bool postgres = c.dialect() == store::Dialect::postgres;
-    AGORA_TRY(c.execute_script(postgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                                        : "BEGIN"));
+    AGORA_TRY(
+        c.execute_script(postgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"));
     auto report = verify_on(c);
     (void)c.execute_script("ROLLBACK");
     return report;

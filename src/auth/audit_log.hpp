@@ -36,9 +36,9 @@ std::optional<AuditOutcome> audit_outcome_from(std::string_view name) noexcept;
 struct AuditEvent {
   std::optional<std::int64_t> person_id;        // who; nullopt for the anonymous public
   std::optional<std::int64_t> organisation_id;  // whose admins may read the record
-  std::string action;          // what, dotted: "auth.sign_in", "document.view"; never empty
-  std::string resource_kind;   // "document", "space", "session", "organisation"; may be empty
-  std::string resource_id;     // the resource's id as text
+  std::string action;         // what, dotted: "auth.sign_in", "document.view"; never empty
+  std::string resource_kind;  // "document", "space", "session", "organisation"; may be empty
+  std::string resource_id;    // the resource's id as text
   std::optional<std::int64_t> space_id;     // for filtering a space's trail
   std::optional<std::int64_t> document_id;  // for filtering a document's trail
   std::string ip;

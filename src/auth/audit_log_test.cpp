@@ -6,8 +6,8 @@
 #include "store/backend_test_fixture.hpp"
 #include "store/migrations.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <atomic>
 #include <functional>
@@ -107,9 +107,8 @@ class AuditLogTest : public store::testing::BackendTest {
                 "?, ?, ?, ?, ?, ?, ?, ?)"),
             {forged.id, base::to_unix_millis(forged.at), optional(e.person_id),
              optional(e.organisation_id), e.action, e.resource_kind, e.resource_id,
-             optional(e.space_id), optional(e.document_id), e.ip, e.user_agent,
-             forged.outcome_text, e.detail, store::Bytes{forged.prev_hash},
-             store::Bytes{forged.hash}});
+             optional(e.space_id), optional(e.document_id), e.ip, e.user_agent, forged.outcome_text,
+             e.detail, store::Bytes{forged.prev_hash}, store::Bytes{forged.hash}});
   }
 
   base::ManualClock clock_{base::from_unix_millis(1'700'000'000'000)};
@@ -191,9 +190,9 @@ TEST_F(AuditLogTest, EveryFieldAndTheirBoundariesChangeTheHash) {
 
 TEST_F(AuditLogTest, AnUpdateOfAnyColumnIsFound) {
   append_many(3);
-  for (const char* name : {"at", "person_id", "organisation_id", "action", "resource_kind",
-                           "resource_id", "space_id", "document_id", "ip", "user_agent", "outcome",
-                           "detail", "prev_hash", "hash"}) {
+  for (const char* name :
+       {"at", "person_id", "organisation_id", "action", "resource_kind", "resource_id", "space_id",
+        "document_id", "ip", "user_agent", "outcome", "detail", "prev_hash", "hash"}) {
     SCOPED_TRACE(name);
     const store::Value original = column(name, 2);
     store::Value tampered = original;
@@ -371,9 +370,9 @@ TEST_F(AuditLogTest, QueryJoinsThePersonsEmail) {
   principal.user_agent = "Firefox";
   ASSERT_TRUE(log_->append(AuditEvent::by(principal, "auth.sign_in", "session", "9",
                                           AuditOutcome::success, "password")));
-  ASSERT_TRUE(log_->append(AuditEvent::by(Principal::anonymous("203.0.113.9"), "auth.sign_in",
-                                          "account", "nobody@example.org", AuditOutcome::denied,
-                                          "no such account")));
+  ASSERT_TRUE(
+      log_->append(AuditEvent::by(Principal::anonymous("203.0.113.9"), "auth.sign_in", "account",
+                                  "nobody@example.org", AuditOutcome::denied, "no such account")));
   auto records = log_->query({});
   ASSERT_TRUE(records) << records.error().message;
   ASSERT_EQ(records->size(), 2u);
@@ -398,8 +397,9 @@ TEST_F(AuditLogTest, MalformedAndOverlongTextIsStoredCleanAndVerifies) {
   e.detail = "caf\xc3\xa9";
   ASSERT_TRUE(log_->append(e));
   const AuditRecord stored = record(1);
-  EXPECT_TRUE(stored.event.user_agent.starts_with("bad\xEF\xBF\xBD\xEF\xBF\xBD utf-8 and a NUL: "
-                                                  "\xEF\xBF\xBD!aaa"))
+  EXPECT_TRUE(
+      stored.event.user_agent.starts_with("bad\xEF\xBF\xBD\xEF\xBF\xBD utf-8 and a NUL: "
+                                          "\xEF\xBF\xBD!aaa"))
       << stored.event.user_agent;
   EXPECT_EQ(stored.event.user_agent.size(), 512u);
   EXPECT_EQ(stored.event.detail, "caf\xc3\xa9");

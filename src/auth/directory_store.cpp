@@ -315,6 +315,49 @@ Result<> DirectoryStore::set_admin(std::int64_t person_id, bool is_admin) {
 Result<> DirectoryStore::set_status(std::int64_t person_id, PersonStatus status) {
   AGORA_TRY(connection_.execute("UPDATE people SET status = ? WHERE id = ?",
                                 {std::string(to_string(status)), person_id}));
+  // Open collaboration sockets re-check their people's roles when the grant generation moves
+  // (collab::document_role gives none to someone not active), so a suspension reaches them too.
+  AGORA_TRY(connection_.execute("UPDATE grant_generation SET generation = generation + 1"));
+  return {};
+}
+
+Result<> DirectoryStore::set_profile(std::int64_t person_id, std::string_view email,
+                                     std::string_view display_name,
+                                     std::string_view external_id) {
+  const std::string normalised = normalise_email(email);
+  AGORA_TRY(check_email(normalised));
+  AGORA_TRY(check_display_text("display name", display_name));
+  auto existing = find_person_by_email(normalised);
+  if (!existing) return existing.error();
+  if (*existing && (*existing)->id != person_id) {
+    return fail(ErrorKind::conflict,
+                fmt::format("someone with the email {} already exists", normalised));
+  }
+  store::Value external = nullptr;
+  if (!external_id.empty()) external = std::string(external_id);
+  AGORA_TRY(connection_.execute(
+      "UPDATE people SET email = ?, display_name = ?, external_id = ? WHERE id = ?",
+      {normalised, std::string(trim(display_name)), external, person_id}));
+  return {};
+}
+
+Result<> DirectoryStore::erase_person(std::int64_t person_id, std::string_view former_name) {
+  // Everything that identifies or authenticates them goes; the row stays so that documents,
+  // comments and audit records keep a (now anonymous) author.
+  const store::Params who{person_id};
+  AGORA_TRY(connection_.execute(
+      "DELETE FROM one_time_tokens WHERE email = (SELECT email FROM people WHERE id = ?)", who));
+  AGORA_TRY(connection_.execute("DELETE FROM sessions WHERE person_id = ?", who));
+  AGORA_TRY(connection_.execute("DELETE FROM recovery_codes WHERE person_id = ?", who));
+  AGORA_TRY(connection_.execute("DELETE FROM api_tokens WHERE person_id = ?", who));
+  AGORA_TRY(connection_.execute("DELETE FROM grants WHERE person_id = ?", who));
+  AGORA_TRY(connection_.execute("DELETE FROM person_group_members WHERE person_id = ?", who));
+  AGORA_TRY(connection_.execute(
+      "UPDATE people SET email = ?, display_name = ?, password_hash = '', totp_secret = NULL, "
+      "totp_last_step = 0, external_id = NULL, is_admin = 0, status = 'erased' WHERE id = ?",
+      {fmt::format("erased-{}@invalid", person_id), std::string(former_name), person_id}));
+  // Open connections re-check their roles when the generation moves (GrantStore::generation).
+  AGORA_TRY(connection_.execute("UPDATE grant_generation SET generation = generation + 1"));
   return {};
 }
 

@@ -58,13 +58,24 @@ class DirectoryStore {
   Result<> set_password_hash(std::int64_t person_id, std::string_view password_hash);
   /// Makes a person an admin of their organisation, or not.
   Result<> set_admin(std::int64_t person_id, bool is_admin);
-  /// Suspends, reactivates or marks erased.
+  /// Suspends, reactivates or marks erased; bumps the grant generation so that open connections
+  /// re-check what the person may do.
   Result<> set_status(std::int64_t person_id, PersonStatus status);
   /// Sets up TOTP with `secret` (raw bytes), or removes it when empty; resets the last step.
   Result<> set_totp_secret(std::int64_t person_id, std::string_view secret);
   /// Records the TOTP step just accepted, only if it is later than the one stored: false when
   /// another request used this step (or a later one) first, so a code cannot be used twice.
   Result<bool> claim_totp_step(std::int64_t person_id, std::int64_t step);
+  /// Changes a person's email (normalised and checked), display name and directory id (empty:
+  /// none), as SCIM provisioning does. invalid_input for a malformed email or empty name;
+  /// conflict when another person has the email.
+  Result<> set_profile(std::int64_t person_id, std::string_view email,
+                       std::string_view display_name, std::string_view external_id);
+  /// Erases a person's personal data (issue 5 item 7) but keeps the row, so their edits, comments
+  /// and audit records still point at someone: email erased-<id>@invalid, display name
+  /// `former_name`, no password, TOTP, recovery codes, sessions, API tokens, grants, group
+  /// memberships or external id; status erased. Run it inside a transaction.
+  Result<> erase_person(std::int64_t person_id, std::string_view former_name);
   /// Whether the organisation's staff must use two-factor authentication.
   Result<> set_require_two_factor(std::int64_t organisation_id, bool required);
 

@@ -379,11 +379,50 @@ INSERT INTO audit_anchor (only_row, first_id, prev_hash, last_id, last_hash)
   VALUES (1, 1, decode(repeat('00', 32), 'hex'), 0, decode(repeat('00', 32), 'hex'));
 )sql";
 
+// SCIM groups (issue 5 item 8): a named set of an organisation's people, as its directory
+// provisions them. Members are people of the group's organisation only (checked by the routes).
+constexpr std::string_view kGroupsSqlite = R"sql(
+CREATE TABLE person_groups (
+  id INTEGER PRIMARY KEY,
+  organisation_id INTEGER NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+  display_name TEXT NOT NULL,
+  external_id TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  UNIQUE (organisation_id, display_name)
+);
+
+CREATE TABLE person_group_members (
+  group_id INTEGER NOT NULL REFERENCES person_groups (id) ON DELETE CASCADE,
+  person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, person_id)
+);
+CREATE INDEX person_group_members_by_person ON person_group_members (person_id);
+)sql";
+
+constexpr std::string_view kGroupsPostgres = R"sql(
+CREATE TABLE person_groups (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  organisation_id BIGINT NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
+  display_name TEXT NOT NULL,
+  external_id TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  UNIQUE (organisation_id, display_name)
+);
+
+CREATE TABLE person_group_members (
+  group_id BIGINT NOT NULL REFERENCES person_groups (id) ON DELETE CASCADE,
+  person_id BIGINT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, person_id)
+);
+CREATE INDEX person_group_members_by_person ON person_group_members (person_id);
+)sql";
+
 constexpr store::Migration kMigrations[] = {
     {1, "auth: organisations, organisation_domains, people", kIdentitySqlite, kIdentityPostgres},
     {2, "auth: grants, grant_generation, server_keys", kGrantsSqlite, kGrantsPostgres},
     {5, "auth: sign-in, sessions, spaces, organisation grants, tokens, audit log", kAccessSqlite,
      kAccessPostgres},
+    {7, "auth: person_groups, person_group_members (SCIM groups)", kGroupsSqlite, kGroupsPostgres},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "collab/document_store.hpp"
 
+#include "auth/directory_store.hpp"
 #include "auth/grant_store.hpp"
 #include "auth/space_store.hpp"
 
@@ -110,6 +111,13 @@ Result<std::optional<auth::Role>> document_role(store::Connection& connection,
                                                 const base::Clock& clock, std::int64_t person_id,
                                                 std::int64_t organisation_id,
                                                 const Document& document) {
+  // A suspended (deprovisioned) or erased person keeps their grants for the record but may use
+  // none of them: open sockets are re-checked through here and closed.
+  auto person = auth::DirectoryStore(connection, clock).find_person(person_id);
+  if (!person) return person.error();
+  if (!*person || (*person)->status != auth::PersonStatus::active) {
+    return std::optional<auth::Role>{};
+  }
   auto own = auth::GrantStore(connection, clock).role_of(person_id, "document", document.id);
   if (!own) return own.error();
   if (!document.space_id) return *own;

@@ -519,6 +519,13 @@ TEST_F(DocumentStoreTest, TheDocumentRoleIsTheStrongerOfItsOwnGrantAndTheSpaceRo
   // In an OFFICIAL-SENSITIVE space only the named.
   EXPECT_EQ(role(p.catrin, p.nhs, p.sensitive), auth::Role::viewer);
   EXPECT_EQ(role(p.elin, p.nhs, p.sensitive), std::nullopt);
+  // Deprovisioned (suspended) people keep their grants on record but may use none of them.
+  auto suspended = db().with_connection([&](store::Connection& c) {
+    return auth::DirectoryStore(c, clock_).set_status(p.gareth, auth::PersonStatus::suspended);
+  });
+  ASSERT_TRUE(suspended) << suspended.error().message;
+  EXPECT_EQ(role(p.gareth, organisation_id_, std::nullopt), std::nullopt);
+  EXPECT_EQ(role(owner_id_, organisation_id_, p.space), auth::Role::owner);
 }
 
 }  // namespace

@@ -241,7 +241,8 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     // signed token for the document.
     const auth::Principal upgrade = auth::principal_of(binding->socket->request());
     std::int64_t token_person_id = 0;
-    if (token.empty() && upgrade.signed_in() && !upgrade.api_token) {
+    const bool by_session = token.empty() && upgrade.signed_in() && !upgrade.api_token;
+    if (by_session) {
       token_person_id = upgrade.person_id;
     } else {
       auto claims = signer.verify(token, kTokenPurpose, clock.now());
@@ -279,6 +280,9 @@ struct Service::Impl : std::enable_shared_from_this<Service::Impl> {
     }
     if (!facts->document_exists) return refuse("there is no such document");
     if (!facts->person) return refuse("the token names someone who no longer exists");
+    // Someone with no role learns no more than someone guessing ids: the same words as for a
+    // document that does not exist (a token, by contrast, already names its document).
+    if (by_session && !facts->role) return refuse("there is no such document");
 
     const auto principal = auth::Principal::person(facts->person->id, facts->person->organisation_id,
                                                    binding->socket->request().remote_address);
