@@ -380,8 +380,10 @@ http::PageContext document_context(const DocumentSite& site, const http::Request
 http::Response private_page(std::string body, int status) {
   auto response = http::Response::html(std::move(body), status);
   // The page carries the person's token: keep it out of caches and out of Referer headers.
+  // ("strict-origin", not "no-referrer": under the latter browsers send "Origin: null" with the
+  // page's own requests, which the Origin check refuses.)
   response.headers.set("Cache-Control", "no-store");
-  response.headers.set("Referrer-Policy", "no-referrer");
+  response.headers.set("Referrer-Policy", "strict-origin");
   return response;
 }
 

@@ -40,8 +40,10 @@ http::Response page(const EmailLinkSite& site, const http::Request& request,
   if (!context.errors.empty() && status == 200) status = 400;
   auto response = http::Response::html(site.templates.render_page(name, data, context), status);
   response.headers.set("Cache-Control", "no-store");
-  // The link's secret is in this page's address; keep it out of other sites' Referer headers.
-  response.headers.set("Referrer-Policy", "no-referrer");
+  // The link's secret is in this page's address; keep it out of every Referer header. Not
+  // "no-referrer": under it browsers send "Origin: null" with the page's own form, which the
+  // cross-site check refuses.
+  response.headers.set("Referrer-Policy", "strict-origin");
   return response;
 }
 

@@ -649,9 +649,9 @@ http::Response change_members(const SpaceSite& site, http::Request& request) {
     } else if (!*target && guest.domain.empty()) {
       problem(form.email_error, "spaces.errors.email_invalid", "share-email");
     } else if (!*target && !guest.home) {
-      form.email_error = fmt::format(
-          fmt::runtime(site.templates.message(language, "spaces.errors.no_organisation_for_domain")),
-          guest.domain);
+      const std::string unknown_domain =
+          site.templates.message(language, "spaces.errors.no_organisation_for_domain");
+      form.email_error = fmt::format(fmt::runtime(unknown_domain), guest.domain);
       form.errors.push_back({form.email_error, "share-email"});
     }
     if (!form.errors.empty()) return refuse(400);

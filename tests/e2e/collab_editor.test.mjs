@@ -506,9 +506,10 @@ describe('collaborative document editor', () => {
     assert.equal((await api('GET', `/api/documents/${otherDocumentId}/comments`, tokens.council)).status, 403);
     // No role on the document: refused, though the token is genuine.
     assert.equal((await api('GET', comments, tokens.housing)).status, 403);
+    // A token for one document says nothing about whether another id exists: the same 403.
     const unknownDocument = await api('GET', '/api/documents/999999/comments', tokens.council);
-    assert.equal(unknownDocument.status, 404);
-    assert.equal(unknownDocument.json.error.message, 'there is no document 999999');
+    assert.equal(unknownDocument.status, 403);
+    assert.match(unknownDocument.json.error.message, /the token is for another document/);
 
     const listed = await api('GET', comments, tokens.police);
     assert.equal(listed.status, 200, 'viewers read comments');
@@ -569,7 +570,7 @@ describe('collaborative document editor', () => {
       const html = await response.text();
       assert.match(html, /Ask the person who shared the document with you for a new link/);
     }
-    assert.equal((await fetch(url(`/documents/99999999?token=${encodeURIComponent(tokens.council)}`))).status, 404);
+    assert.equal((await fetch(url(`/documents/99999999?token=${encodeURIComponent(tokens.council)}`))).status, 403);
     assert.equal((await fetch(url('/documents/not-a-number'))).status, 404);
     // An unknown document is not revealed to someone without a genuine token.
     assert.equal((await fetch(url('/documents/99999999?token=garbage'))).status, 403);

@@ -287,7 +287,15 @@ describe('a guest invited into a space sets up two-factor sign-in', { timeout: 2
     const notice = (await page.textContent('#members-notice')).replace(/\s+/g, ' ');
     assert.match(notice, new RegExp(`We have sent an invitation to ${guestEmail.replace(/\./g, '\\.')}`));
     assert.match(notice, /Bro Afon NHS Trust/);
-    await assertAccessible(page, 'members page after inviting');
+    // The signed-in pages the owner worked through, header and sign-out button included.
+    await assertAccessible(page, 'members page with its notice');
+    for (const [pathAndQuery, what] of [['/spaces?lang=en', 'list of spaces'],
+      [`/spaces/${sharedId}?lang=en`, 'space page'], ['/account?lang=en', 'account page'],
+      ['/account?lang=cy', 'account page in Welsh'], ['/account/two-factor?lang=en', 'two-factor set-up page'],
+      ['/admin/people?lang=en', 'organisation admin page'], ['/admin/audit?lang=en', 'audit trail page']]) {
+      await open(page, pathAndQuery);
+      await assertAccessible(page, what);
+    }
 
     const mail = await mailTo(guestEmail);
     assert.match(mail.text, new RegExp(sharedSpace));
@@ -314,8 +322,9 @@ describe('a guest invited into a space sets up two-factor sign-in', { timeout: 2
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'password-confirmation');
     await page.keyboard.type(guestPassword);
-    await submitWithEnter(page);
-    assert.equal(pathOf(page), '/sign-in', `accepting led to ${page.url()}`);
+    const accepted = await submitWithEnter(page);
+    assert.equal(pathOf(page), '/sign-in', `accepting led to ${page.url()} (${accepted.status()}): ` +
+      (await page.textContent('main')).replace(/\s+/g, ' ').slice(0, 600));
 
     // First sign-in: the trust requires two-factor, so set-up comes before anything else.
     await signInWithPassword(page, guestEmail, guestPassword, { checkAccessible: true });
